@@ -1,0 +1,12 @@
+/** Tests run the TypeScript sources through swc; types are checked apart by `npm run typecheck`. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  moduleNameMapper: { '^loadfarm$': '<rootDir>/worker/index.ts' },
+  cacheDirectory: '<rootDir>/.jest-cache',
+  globalSetup: '<rootDir>/test/global-setup.js',
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,22 @@
+// Bundles the three entry points with esbuild:
+//   dist/cli.js    the `loadfarm` program (node_modules stay external)
+//   dist/worker.js the worker, self-contained: the one file shipped to every worker machine
+//   dist/index.js  the scenario API that `import … from 'loadfarm'` resolves to
+const path = require('node:path');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '..');
+
+async function build() {
+  const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning', absWorkingDir: root };
+  await Promise.all([
+    esbuild.build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', packages: 'external' }),
+    esbuild.build({ ...common, entryPoints: ['worker/main.ts'], outfile: 'dist/worker.js'}),
+    esbuild.build({ ...common, entryPoints: ['worker/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
+  ]);
+}
+
+module.exports = { build };
+if (require.main === module) {
+  build().catch((err) => { console.error(err.message); process.exit(1); });
+}

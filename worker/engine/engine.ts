@@ -1,0 +1,182 @@
+import { ArrivalSchedule } from './schedule';
+import { VirtualUser, recordJourneyFailure } from './user';
+import type { Runtime } from './scope';
+import type { LoadShare } from '../plan/split';
+import type { Scenario, UserFn } from '../scenario/types';
+
+/** How long cut users get to unwind before the engine reports the end anyway, ms. */
+const CUT_WAIT_MS = 2000;
+
+export interface EngineOptions {
+  scenario: Scenario;
+  share: LoadShare;
+  /** This worker's user numbers: [first, first + count). */
+  identity: { first: number; count: number };
+  seed: number;
+  runtime: Runtime;
+  /** Time users in flight get after the load ends before they are cut, ms. */
+  graceMs: number;
+  /** Cuts all users: called when the grace runs out (or at once by a hard stop). */
+  cut: () => void;
+}
+
+export interface EngineResult {
+  /** Users that were still running when the grace ran out and were cut. */
+  cutUsers: number;
+  /** True when the load ran to its planned end (false when stopped early). */
+  completed: boolean;
+}
+
+/**
+ * Runs one worker's share of the load: arrivals on schedule (open model) or users in a loop
+ * (closed model). `run()` resolves after the load ended and users finished or were cut;
+ * `stop()` ends the load early, with the same grace.
+ */
+export class Engine {
+  private readonly active = new Map<VirtualUser, Promise<void>>();
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private nextId = 0;
+  private readonly pick: (u: VirtualUser) => UserFn;
+
+  constructor(private readonly o: EngineOptions) {
+    const s = o.scenario;
+    if (s.user) {
+      const fn = s.user;
+      this.pick = () => fn;
+    } else {
+      const flows = s.flows ?? [];
+      const fns = flows.map((f) => f.user);
+      const weights = flows.map((f) => f.weight ?? 1);
+      this.pick = (u) => u.rng.weighted(fns, weights);
+    }
+  }
+
+  /** Ends the load early; users in flight get the grace. Safe to call more than once. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
+  async run(): Promise<EngineResult> {
+    const { share } = this.o;
+    if (share.model === 'open') await this.runOpen(share);
+    else await this.runClosed(share);
+    const completed = !this.stopped;
+    this.stopped = true;
+    const cutUsers = await this.drain();
+    return { cutUsers, completed };
+  }
+
+  /** Sleeps until `ms` from now or until stop(). */
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async runOpen(share: Extract<LoadShare, { model: 'open' }>) {
+    const schedule = new ArrivalSchedule(share.phases);
+    const rec = this.o.runtime.recorder;
+    const t0 = performance.now();
+    for (let k = share.index; !this.stopped; k += share.of) {
+      const due = schedule.timeOf(k);
+      if (due === undefined) {
+        // Hold until the planned end, so that every worker's load lasts as long as the schedule.
+        const end = share.phases.reduce((sum, p) => sum + p.durationMs, 0);
+        const left = end - (performance.now() - t0);
+        if (left > 0) await this.sleep(left);
+        return;
+      }
+      let now = performance.now() - t0;
+      if (due > now) {
+        await this.sleep(due - now);
+        if (this.stopped) return;
+        now = performance.now() - t0;
+      }
+      if (share.maxUsers !== null && rec.activeUsers >= share.maxUsers) {
+        rec.arrival(false);
+        continue;
+      }
+      if (this.nextId >= this.o.identity.count) {
+        rec.count('loadfarm.identities_exhausted');
+        continue;
+      }
+      const lag = now - due;
+      rec.latency('loadfarm.schedule_lag', lag);
+      rec.arrival(true);
+      this.launch(this.o.identity.first + this.nextId++, lag, false);
+    }
+  }
+
+  private async runClosed(share: Extract<LoadShare, { model: 'closed' }>) {
+    const t0 = performance.now();
+    const endAt = t0 + share.durationMs;
+    for (let j = 0; j < share.users && !this.stopped; j++) {
+      const startAt = t0 + (share.users > 1 ? (share.rampUpMs * j) / share.users : 0);
+      const wait = startAt - performance.now();
+      if (wait > 0) await this.sleep(wait);
+      if (this.stopped) break;
+      this.launch(this.o.identity.first + j, 0, true, endAt);
+    }
+    const left = endAt - performance.now();
+    if (left > 0) await this.sleep(left);
+  }
+
+  /** Starts one user; closed-model users loop until `endAt` (performance.now() ms). */
+  private launch(id: number, lagMs: number, loop: boolean, endAt = 0) {
+    const { runtime, seed } = this.o;
+    const user = new VirtualUser(id, runtime, seed, lagMs);
+    const journey = this.pick(user);
+    runtime.recorder.userStarted();
+    const life = (async () => {
+      try {
+        do {
+          try {
+            await journey(user);
+          } catch (err) {
+            recordJourneyFailure(runtime, err);
+          } finally {
+            // Connections a journey opened end with it.
+            user.scope.closeAll();
+          }
+          user.iteration++;
+          // Yield to the event loop so a journey that fails at once cannot starve timers.
+          if (loop) await new Promise<void>((r) => setImmediate(r));
+        } while (loop && !this.stopped && performance.now() < endAt && !runtime.signal.aborted);
+      } finally {
+        runtime.recorder.userEnded();
+        this.active.delete(user);
+      }
+    })();
+    this.active.set(user, life);
+  }
+
+  /** Waits for users in flight up to the grace, then cuts the rest. Returns how many were cut. */
+  private async drain(): Promise<number> {
+    if (this.active.size === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace'>((r) => (timer = setTimeout(() => r('grace'), this.o.graceMs)));
+    const allDone = Promise.all(this.active.values()).then(() => 'done' as const);
+    const outcome = await Promise.race([allDone, graceOver]);
+    clearTimeout(timer);
+    if (outcome === 'done') return 0;
+    const cut = this.active.size;
+    this.o.cut();
+    for (const user of this.active.keys()) user.scope.closeAll();
+    // Operations not yet holding a connection (a dial in progress) end by their own timeouts;
+    // the engine does not wait for them past this bound.
+    await Promise.race([Promise.all(this.active.values()), new Promise((r) => setTimeout(r, CUT_WAIT_MS).unref())]);
+    return cut;
+  }
+}

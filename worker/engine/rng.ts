@@ -1,0 +1,68 @@
+/**
+ * A small, fast, seeded generator (sfc32, seeded through splitmix32). The same seed gives the
+ * same sequence on every machine. Not for cryptography.
+ */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Whole number uniform in [min, max] (both included). */
+  int(min: number, max: number): number;
+  /** Uniform in [min, max). */
+  float(min: number, max: number): number;
+  /** True with probability p. */
+  bool(p?: number): boolean;
+  /** One element, uniformly. */
+  pick<T>(items: readonly T[]): T;
+  /** One element, by relative weight. */
+  weighted<T>(items: readonly T[], weights: readonly number[]): T;
+}
+
+function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+/** Mixes a run seed and a user number into one 32-bit seed. */
+export function userSeed(runSeed: number, userId: number): number {
+  const mix = splitmix32((runSeed ^ Math.imul(userId, 0x27d4eb2d)) >>> 0);
+  mix();
+  return mix();
+}
+
+export function createRng(seed: number): Rng {
+  const init = splitmix32(seed);
+  let a = init(), b = init(), c = init(), d = init();
+  const next = () => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) >>> 0;
+    return t / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return {
+    next,
+    int: (min, max) => min + Math.floor(next() * (Math.floor(max) - Math.ceil(min) + 1)),
+    float: (min, max) => min + next() * (max - min),
+    bool: (p = 0.5) => next() < p,
+    pick: (items) => items[Math.floor(next() * items.length)],
+    weighted: (items, weights) => {
+      let total = 0;
+      for (const w of weights) total += w;
+      let x = next() * total;
+      for (let i = 0; i < items.length; i++) {
+        x -= weights[i];
+        if (x < 0) return items[i];
+      }
+      return items[items.length - 1];
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { errorCode, isGeneratorCode, LoadError, StopError } from '../protocols/errors';
+import type { Recorder } from '../metrics/recorder';
+import type { Dispatcher } from 'undici';
+
+/** What every user of one worker shares. */
+export interface Runtime {
+  readonly worker: number;
+  readonly target: string;
+  readonly recorder: Recorder;
+  /** Aborted when users in flight must be cut (grace over, hard stop). */
+  readonly signal: AbortSignal;
+  /** The worker's keep-alive HTTP dispatcher. */
+  readonly dispatcher: Dispatcher;
+  /** Default per-request timeout for protocol operations, ms. */
+  readonly timeoutMs: number;
+  /** Picks the local address for the next outgoing connection; undefined lets the OS choose. */
+  readonly sourceAddress: () => string | undefined;
+}
+
+/** Something a user opened that must be closed when the user ends, however it ends. */
+export interface Resource {
+  destroy(): void;
+}
+
+/**
+ * One user's bookkeeping for the protocol clients: timing from when work was due, recording
+ * outcomes, and the connections to close when the user ends.
+ */
+export class UserScope {
+  private resources: Set<Resource> | undefined;
+
+  /**
+   * @param lagMs how late the user started against its due time (open model); the user's first
+   *   timed operation counts from the due time, so that a late generator cannot hide latency.
+   */
+  constructor(
+    readonly runtime: Runtime,
+    private lagMs: number,
+  ) {}
+
+  /** Start time (performance.now() ms) of an operation. */
+  begin(): number {
+    const now = performance.now();
+    if (this.lagMs === 0) return now;
+    const start = now - this.lagMs;
+    this.lagMs = 0;
+    return start;
+  }
+
+  /** Records a completed operation: latency from `start`, one op, payload bytes. */
+  ok(name: string, start: number, sent = 0, received = 0): number {
+    const ms = performance.now() - start;
+    const r = this.runtime.recorder;
+    r.latency(name, ms);
+    r.op();
+    if (sent !== 0 || received !== 0) r.bytes(sent, received);
+    return ms;
+  }
+
+  /** Records a failed operation and returns the error to throw (a StopError is passed through unrecorded). */
+  fail(err: unknown, what: string): Error {
+    if (err instanceof StopError || this.runtime.signal.aborted) return err instanceof StopError ? err : new StopError();
+    if (err instanceof LoadError && err.recorded) return err;
+    const code = errorCode(err);
+    const r = this.runtime.recorder;
+    r.op();
+    if (isGeneratorCode(code)) r.generatorError(code);
+    else r.error(code);
+    const message = err instanceof Error ? err.message : String(err);
+    return new LoadError(code, `${what}: ${code}${message && !message.includes(code) ? ` (${message})` : ''}`, true, { cause: err });
+  }
+
+  track(resource: Resource): void {
+    (this.resources ??= new Set()).add(resource);
+  }
+
+  untrack(resource: Resource): void {
+    this.resources?.delete(resource);
+  }
+
+  /** Destroys whatever the user left open. */
+  closeAll(): void {
+    if (!this.resources) return;
+    for (const r of this.resources) r.destroy();
+    this.resources.clear();
+  }
+}

@@ -1,0 +1,99 @@
+import { createRng, userSeed, type Rng } from './rng';
+import { UserScope, type Runtime } from './scope';
+import { errorCode, LoadError, StopError } from '../protocols/errors';
+import { createHttpClient, type HttpClient } from '../protocols/http';
+import { createWsClient, type WsClient } from '../protocols/ws';
+import { createTcpClient, type TcpClient } from '../protocols/tcp';
+import type { User } from '../scenario/types';
+
+/**
+ * The `u` a journey receives. Protocol clients are made on first use, so a user costs only
+ * what it touches.
+ */
+export class VirtualUser implements User {
+  readonly rng: Rng;
+  readonly vars: Record<string, unknown> = {};
+  iteration = 0;
+  readonly scope: UserScope;
+  private _http?: HttpClient;
+  private _ws?: WsClient;
+  private _tcp?: TcpClient;
+
+  constructor(
+    readonly id: number,
+    private readonly runtime: Runtime,
+    runSeed: number,
+    lagMs: number,
+  ) {
+    this.rng = createRng(userSeed(runSeed, id));
+    this.scope = new UserScope(runtime, lagMs);
+  }
+
+  get worker() {
+    return this.runtime.worker;
+  }
+  get target() {
+    return this.runtime.target;
+  }
+  get http() {
+    return (this._http ??= createHttpClient(this.scope));
+  }
+  get ws() {
+    return (this._ws ??= createWsClient(this.scope));
+  }
+  get tcp() {
+    return (this._tcp ??= createTcpClient(this.scope));
+  }
+
+  think(min: number, max?: number): Promise<void> {
+    const seconds = max === undefined ? min : this.rng.float(min, max);
+    const signal = this.runtime.signal;
+    if (signal.aborted) return Promise.reject(new StopError());
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new StopError());
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, seconds * 1000);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async time<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    const start = this.scope.begin();
+    try {
+      const value = await fn();
+      this.scope.ok(name, start);
+      return value;
+    } catch (err) {
+      // A client failure inside was counted where it happened; count only what was not.
+      throw this.scope.fail(err, name);
+    }
+  }
+
+  count(name: string, n = 1): void {
+    this.runtime.recorder.count(name, n);
+  }
+
+  check(name: string, ok: boolean): boolean {
+    const r = this.runtime.recorder;
+    r.op();
+    if (ok) r.count(`check ${name}: pass`);
+    else {
+      r.count(`check ${name}: fail`);
+      r.error(`check ${name}`);
+    }
+    return ok;
+  }
+}
+
+/** Records a journey's uncaught failure once (clients already recorded their own). */
+export function recordJourneyFailure(runtime: Runtime, err: unknown): void {
+  if (err instanceof StopError || runtime.signal.aborted) return;
+  if (err instanceof LoadError && err.recorded) return;
+  runtime.recorder.op();
+  runtime.recorder.error(`exception ${errorCode(err)}`);
+}

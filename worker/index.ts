@@ -1,0 +1,24 @@
+/**
+ * The API a scenario imports: `import { defineScenario } from 'loadfarm'`.
+ * Everything exported here is part of the scenario contract (shared/DESIGN.md).
+ */
+export { defineScenario, isScenario } from './scenario/define';
+export { parseDuration } from './scenario/duration';
+export type { Duration } from './scenario/duration';
+export type {
+  ScenarioConfig,
+  Scenario,
+  User,
+  UserFn,
+  Flow,
+  Phase,
+  OpenLoad,
+  ClosedLoad,
+  Load,
+  HttpOptions,
+} from './scenario/types';
+export type { HttpClient, HttpRequestOptions, HttpResponse } from './protocols/http';
+export type { WsClient, WsConnection, WsConnectOptions, WsMessage, WaitOptions } from './protocols/ws';
+export type { TcpClient, TcpConnection, TcpConnectOptions, ReadOptions, LengthFrameOptions } from './protocols/tcp';
+export type { Rng } from './engine/rng';
+export { LoadError } from './protocols/errors';

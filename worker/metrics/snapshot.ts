@@ -1,0 +1,43 @@
+/**
+ * One worker's measurements over one interval (store: runs/<runId>/workers/<i>/snapshots/<seq>.json).
+ * Snapshots hold deltas for their interval only, are written once and never rewritten; a run's
+ * totals are the sum over every snapshot of every worker.
+ */
+export interface Snapshot {
+  v: 1;
+  worker: number;
+  seq: number;
+  /** Interval bounds, epoch milliseconds. */
+  start: number;
+  end: number;
+  /** True on the last snapshot a worker writes after its load ended. */
+  final: boolean;
+  /** Latency per metric: HDR histogram of microseconds, compressed base64. */
+  histograms: Record<string, string>;
+  counters: Record<string, number>;
+  /** Failures by code: ECONNREFUSED, ETIMEDOUT, ECONNRESET, HTTP 503, check <name>, … */
+  errors: Record<string, number>;
+  /** Failures on the generator's side (EMFILE, EADDRNOTAVAIL, …): not the target's fault. */
+  generatorErrors: Record<string, number>;
+  /** Operations attempted (requests, exchanges, connects, checks): the denominator of error rates. */
+  ops: number;
+  /** Payload bytes. */
+  bytes: { sent: number; received: number };
+  /** Open model bookkeeping: arrivals started, and dropped at the maxUsers cap. */
+  arrivals: { started: number; dropped: number };
+  /** Users and connections in flight: at the end of the interval and the most at any time in it. */
+  gauges: { users: number; usersMax: number; connections: number; connectionsMax: number };
+  health: Health;
+}
+
+export interface Health {
+  cpuPct: number;
+  loopLagP99Ms: number;
+  loopLagMaxMs: number;
+  rssMb: number;
+  /** True when the generator itself was the bottleneck: the numbers of this interval are spoiled. */
+  saturated: boolean;
+}
+
+/** A generator is saturated when its event loop lags past this or its CPU is pegged. */
+export const SATURATION = { loopLagP99Ms: 50, cpuPct: 90 };

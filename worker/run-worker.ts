@@ -1,0 +1,181 @@
+import * as os from 'node:os';
+import { Agent, buildConnector } from 'undici';
+import { Engine } from './engine/engine';
+import type { Runtime } from './engine/scope';
+import { HealthMonitor } from './metrics/health';
+import { Recorder } from './metrics/recorder';
+import { WORKER_EXIT, type Plan, type WorkerStatus } from './plan/plan';
+import { evaluateScenario, scenarioFrom } from './scenario/load';
+import { layout } from './store/layout';
+import { getJson, putJson, type Store } from './store/store';
+
+export interface WorkerOptions {
+  store: Store;
+  runId: string;
+  index: number;
+  /** The module `require('loadfarm')` resolves to inside the scenario. */
+  api: unknown;
+  /** How often to look for the run's stop marker, ms. @default 1000 */
+  stopPollMs?: number;
+  /** Where problems are told (one line each). @default stderr */
+  log?: (line: string) => void;
+}
+
+/**
+ * One worker's whole life: read plan and scenario, run the share of the load, write a snapshot
+ * every interval and a last one at the end, keep status.json current. Resolves with the exit
+ * code (WORKER_EXIT). Stops early when the run's stop marker appears or `signal` fires; ends
+ * hard at the plan's deadline whatever users are doing.
+ */
+export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise<number> {
+  const log = o.log ?? ((line: string) => process.stderr.write(`worker ${o.index}: ${line}\n`));
+  const { store, runId, index } = o;
+  const status: WorkerStatus = { index, state: 'starting', host: os.hostname(), pid: process.pid, startedAt: Date.now() };
+  const writeStatus = (patch: Partial<WorkerStatus>) => {
+    Object.assign(status, patch);
+    return putJson(store, layout.status(runId, index), status);
+  };
+
+  const fail = async (code: number, message: string) => {
+    log(message);
+    await writeStatus({ state: 'failed', endedAt: Date.now(), exitCode: code, message }).catch(() => undefined);
+    return code;
+  };
+
+  try {
+    await writeStatus({});
+  } catch (err) {
+    log(`cannot write to ${store.url}: ${(err as Error).message}`);
+    return WORKER_EXIT.store;
+  }
+
+  let plan: Plan | undefined;
+  let code: Buffer | undefined;
+  try {
+    [plan, code] = await Promise.all([getJson<Plan>(store, layout.plan(runId)), store.get(layout.scenario(runId))]);
+  } catch (err) {
+    return fail(WORKER_EXIT.store, `cannot read the run from ${store.url}: ${(err as Error).message}`);
+  }
+  if (!plan) return fail(WORKER_EXIT.badInput, `no plan at ${store.url}/${layout.plan(runId)}`);
+  if (!code) return fail(WORKER_EXIT.badInput, `no scenario at ${store.url}/${layout.scenario(runId)}`);
+  const me = plan.workers[index];
+  if (!me) return fail(WORKER_EXIT.badInput, `the plan has ${plan.workers.length} workers, not one with index ${index}`);
+
+  let loaded: ReturnType<typeof scenarioFrom>;
+  try {
+    loaded = scenarioFrom(evaluateScenario(code.toString('utf8'), plan.scenario.file, o.api));
+  } catch (err) {
+    return fail(WORKER_EXIT.badInput, `the scenario threw while loading: ${(err as Error).stack ?? err}`);
+  }
+  if ('problems' in loaded) return fail(WORKER_EXIT.badInput, `the scenario is not valid: ${loaded.problems.join('; ')}`);
+
+  const recorder = new Recorder(index);
+  const health = new HealthMonitor();
+  const cutController = new AbortController();
+  let nextSource = 0;
+  const sourceAddress = plan.sourceIps.length === 0 ? () => undefined : () => plan!.sourceIps[nextSource++ % plan!.sourceIps.length];
+  const dispatcher = createDispatcher(plan.httpConnections, sourceAddress);
+  const runtime: Runtime = {
+    worker: index,
+    target: plan.target,
+    recorder,
+    signal: cutController.signal,
+    dispatcher,
+    timeoutMs: plan.timeoutMs,
+    sourceAddress,
+  };
+  const cut = () => {
+    cutController.abort();
+    dispatcher.destroy().catch(() => undefined);
+  };
+  const engine = new Engine({
+    scenario: loaded.scenario,
+    share: me.load,
+    identity: me.identity,
+    seed: me.seed,
+    runtime,
+    graceMs: plan.graceMs,
+    cut,
+  });
+
+  // Snapshots are written in order, one at a time; a failed write is retried with the next one.
+  const unsent: ReturnType<Recorder['cut']>[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  let storeFailure: Error | undefined;
+  const flush = (final: boolean) => {
+    unsent.push(recorder.cut(health.take(), final));
+    writing = writing.then(async () => {
+      while (unsent.length > 0) {
+        const s = unsent[0];
+        try {
+          await putJson(store, layout.snapshot(runId, index, s.seq), s);
+          unsent.shift();
+          storeFailure = undefined;
+        } catch (err) {
+          storeFailure = err as Error;
+          return;
+        }
+      }
+    });
+    return writing;
+  };
+  const snapshotTimer = setInterval(() => void flush(false), plan.intervalMs);
+
+  // The watchdog: whatever users do, this worker ends at its deadline.
+  const hardStop = setTimeout(() => {
+    cut();
+    void fail(3, `hard stop: still running ${plan!.hardStopMs} ms after start`).finally(() => process.exit(3));
+  }, plan.hardStopMs);
+  hardStop.unref();
+
+  let stopPoll: NodeJS.Timeout | undefined;
+  const watchStop = () => {
+    stopPoll = setTimeout(async () => {
+      try {
+        if (await store.get(layout.stop(runId))) {
+          engine.stop();
+          return;
+        }
+      } catch {
+        // The marker is looked for again next time; the deadline bounds the run regardless.
+      }
+      if (!engine.stopping) watchStop();
+    }, o.stopPollMs ?? 1000);
+  };
+  watchStop();
+  const onAbort = () => engine.stop();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  await writeStatus({ state: 'running', loadEndsAt: Date.now() + plan.loadMs }).catch(() => undefined);
+  let result;
+  try {
+    result = await engine.run();
+  } finally {
+    clearInterval(snapshotTimer);
+    clearTimeout(stopPoll);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  await flush(true);
+  health.stop();
+  clearTimeout(hardStop);
+  if (!cutController.signal.aborted) await dispatcher.close().catch(() => undefined);
+  if (storeFailure) return fail(WORKER_EXIT.store, `could not write snapshots to ${store.url}: ${storeFailure.message}`);
+  await writeStatus({
+    state: 'done',
+    endedAt: Date.now(),
+    exitCode: WORKER_EXIT.done,
+    cutUsers: result.cutUsers,
+    completed: result.completed,
+  }).catch(() => undefined);
+  return WORKER_EXIT.done;
+}
+
+/** The worker's keep-alive HTTP agent; new connections take their local address from `sourceAddress`. */
+function createDispatcher(connections: number | null, sourceAddress: () => string | undefined): Agent {
+  const base = buildConnector({});
+  return new Agent({
+    connections,
+    keepAliveTimeout: 30_000,
+    connect: (options, callback) => base({ ...options, localAddress: sourceAddress() ?? options.localAddress }, callback),
+  });
+}

@@ -1,0 +1,97 @@
+import type { Duration } from './duration';
+import type { HttpClient } from '../protocols/http';
+import type { WsClient } from '../protocols/ws';
+import type { TcpClient } from '../protocols/tcp';
+import type { Rng } from '../engine/rng';
+
+/** One stretch of the open model: arrivals per second, optionally ramping linearly to `rampTo`. */
+export interface Phase {
+  name?: string;
+  duration: Duration;
+  /** New users per second (across the whole farm) at the start of the phase. */
+  arrivalRate: number;
+  /** New users per second at the end of the phase; the rate moves linearly in between. */
+  rampTo?: number;
+}
+
+/** Open model: users arrive on a schedule whether or not earlier ones have finished. */
+export interface OpenLoad {
+  phases: Phase[];
+  /** Cap on users in flight across the farm; arrivals beyond it are dropped and counted. */
+  maxUsers?: number;
+}
+
+/** Closed model: a fixed number of users, each running its journey in a loop. */
+export interface ClosedLoad {
+  users: number;
+  duration: Duration;
+  /** Users are started evenly over this time. @default 0 */
+  rampUp?: Duration;
+}
+
+export type Load = OpenLoad | ClosedLoad;
+
+export type UserFn = (u: User) => Promise<void> | void;
+
+export interface Flow {
+  name: string;
+  /** Relative weight; flows are picked per user with the user's seeded rng. @default 1 */
+  weight?: number;
+  user: UserFn;
+}
+
+/** `'p(99) < 250'`, `'avg < 100'`, `'max <= 2000'`, `'count > 10'`, `'rate < 0.01'`. */
+export type ThresholdExpression = string;
+
+export interface HttpOptions {
+  /** Per-request timeout. @default '30s' */
+  timeout?: Duration;
+  /** Keep-alive connections per origin per worker; unlimited when absent. */
+  connections?: number;
+}
+
+export interface ScenarioConfig {
+  name: string;
+  /** Default target URL; `--target` overrides it. Relative URLs in clients resolve against it. */
+  target?: string;
+  load: Load;
+  thresholds?: Record<string, ThresholdExpression | ThresholdExpression[]>;
+  user?: UserFn;
+  flows?: Flow[];
+  http?: HttpOptions;
+  /** Time users in flight get to finish after the load ends, before they are cut. @default '10s' */
+  grace?: Duration;
+}
+
+export const SCENARIO_BRAND = Symbol.for('loadfarm.scenario');
+
+export interface Scenario extends ScenarioConfig {
+  readonly [SCENARIO_BRAND]: true;
+}
+
+/** What a virtual user's journey receives. */
+export interface User {
+  /** Globally unique user number, from this worker's identity range. */
+  readonly id: number;
+  /** Index of the worker running this user. */
+  readonly worker: number;
+  /** The run's target URL. */
+  readonly target: string;
+  /** Seeded per user: the same run seed gives the same sequence to the same user. */
+  readonly rng: Rng;
+  /** 0 for the first pass of a closed-model user, then 1, 2, …; always 0 in the open model. */
+  readonly iteration: number;
+  /** Per-user state that lives across iterations of a closed-model user. */
+  readonly vars: Record<string, unknown>;
+  /** Waits `min` seconds, or a seeded random time in [min, max] seconds. Rejects when the run stops. */
+  think(min: number, max?: number): Promise<void>;
+  /** Times `fn` into the metric `name` (milliseconds); errors are counted by code and re-thrown. */
+  time<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /** Adds `n` (default 1) to the counter `name`. */
+  count(name: string, n?: number): void;
+  /** Records a pass or fail for `name`; a fail counts as an error `check <name>`. Returns `ok`. */
+  check(name: string, ok: boolean): boolean;
+  readonly http: HttpClient;
+  readonly ws: WsClient;
+  readonly tcp: TcpClient;
+}

@@ -81,6 +81,7 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
     recorder,
     signal: cutController.signal,
     dispatcher,
+    params: plan.params ?? {},
     timeoutMs: plan.timeoutMs,
     sourceAddress,
   };

@@ -112,7 +112,8 @@ export class Engine {
         rec.count('loadfarm.identities_exhausted');
         continue;
       }
-      const lag = now - due;
+      // Timers may fire a little early: an arrival is never early, only on time or late.
+      const lag = Math.max(0, now - due);
       rec.latency('loadfarm.schedule_lag', lag);
       rec.arrival(true);
       this.launch(this.o.identity.first + this.nextId++, lag, false);

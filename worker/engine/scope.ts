@@ -11,6 +11,8 @@ export interface Runtime {
   readonly signal: AbortSignal;
   /** The worker's keep-alive HTTP dispatcher. */
   readonly dispatcher: Dispatcher;
+  /** The run's `--param KEY=VALUE` pairs. */
+  readonly params: Readonly<Record<string, string>>;
   /** Default per-request timeout for protocol operations, ms. */
   readonly timeoutMs: number;
   /** Picks the local address for the next outgoing connection; undefined lets the OS choose. */

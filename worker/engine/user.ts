@@ -35,6 +35,9 @@ export class VirtualUser implements User {
   get target() {
     return this.runtime.target;
   }
+  get params() {
+    return this.runtime.params;
+  }
   get http() {
     return (this._http ??= createHttpClient(this.scope));
   }

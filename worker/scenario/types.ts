@@ -77,6 +77,8 @@ export interface User {
   readonly worker: number;
   /** The run's target URL. */
   readonly target: string;
+  /** The run's `--param KEY=VALUE` pairs. */
+  readonly params: Readonly<Record<string, string>>;
   /** Seeded per user: the same run seed gives the same sequence to the same user. */
   readonly rng: Rng;
   /** 0 for the first pass of a closed-model user, then 1, 2, …; always 0 in the open model. */

@@ -1,7 +1,6 @@
 import { promises as fs, createWriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { pathToFileURL } from 'node:url';
 import type { Store } from './store';
 
 /**
@@ -12,7 +11,7 @@ export class FileStore implements Store {
   readonly url: string;
 
   constructor(readonly root: string) {
-    this.url = pathToFileURL(root).href;
+    this.url = `file://${root}`;
   }
 
   private file(key: string): string {

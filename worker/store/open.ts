@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FileStore } from './file';
 import type { Store } from './store';
 
@@ -29,6 +28,8 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     const { S3Store } = await import('./s3');
     return S3Store.fromUrl(url, { endpoint: options.s3Endpoint });
   }
-  const dir = url.startsWith('file://') ? fileURLToPath(url) : path.resolve(options.cwd ?? process.cwd(), url);
+  // file://DIR takes DIR as a path: absolute (file:///tmp/x) or relative to cwd (file://.loadfarm).
+  const raw = url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)) : url;
+  const dir = path.resolve(options.cwd ?? process.cwd(), raw.startsWith('localhost/') ? raw.slice('localhost'.length) : raw);
   return new FileStore(dir);
 }

@@ -1,0 +1,33 @@
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { startDemoTargets } from '../demo/targets';
+import { packageRoot } from '../paths';
+import { DEFAULT_STORE, runLocal } from './run';
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('start loopback targets (HTTP, WebSocket, binary TCP) and run examples/demo.ts on 2 local workers')
+    .option('-w, --workers <n>', 'worker processes', '2')
+    .option('--store <url>', 'file://DIR or s3://BUCKET/PREFIX', DEFAULT_STORE)
+    .option('--json', 'print report.json instead of the text report')
+    .option('-q, --quiet', 'no live progress')
+    .action(async (flags: { workers: string; store: string; json?: boolean; quiet?: boolean }) => {
+      const targets = await startDemoTargets();
+      process.stderr.write(`demo targets: ${targets.httpUrl} (HTTP), ${targets.wsUrl} (WebSocket), ${targets.tcpAddress} (binary TCP)\n`);
+      try {
+        const report = await runLocal(path.join(packageRoot(), 'examples', 'demo.ts'), {
+          workers: flags.workers,
+          store: flags.store,
+          target: targets.httpUrl,
+          param: [`tcp=${targets.tcpAddress}`],
+          interval: '1s',
+          json: flags.json,
+          quiet: flags.quiet,
+        });
+        process.stderr.write(`the targets saw ${targets.seen.http} HTTP requests, ${targets.seen.wsMessages} WebSocket messages, ${targets.seen.tcpFrames} TCP frames\n`);
+        process.exitCode = report.exitCode;
+      } finally {
+        await targets.close();
+      }
+    });
+}

@@ -1,0 +1,116 @@
+import { Command } from 'commander';
+import { openStore, storeUrlProblem } from '../../worker/store/open';
+import { UsageError } from '../errors';
+import { LocalFleet } from '../fleet/local';
+import { workerCommand } from '../fleet/fleet';
+import { collect, Problems } from '../options';
+import { workerScript } from '../paths';
+import { makePlan, newRunId, randomSeed } from '../plan';
+import { emitReport } from '../report/output';
+import { executeRun } from '../run/execute';
+import { progressLine } from '../run/progress';
+import { prepareScenario } from '../scenario';
+import { liveLine } from '../terminal';
+import type { Report } from '../report/types';
+
+export interface RunFlags {
+  workers?: string;
+  stagger?: string;
+  seed?: string;
+  target?: string;
+  store: string;
+  interval?: string;
+  threshold?: string[];
+  param?: string[];
+  json?: boolean;
+  out?: string;
+  quiet?: boolean;
+}
+
+export const DEFAULT_STORE = 'file://.loadfarm';
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run a scenario on the local farm (worker processes on this machine)')
+    .argument('<scenario>', 'scenario file (.ts or .js)')
+    .option('-w, --workers <n>', 'worker processes', '2')
+    .option('--stagger <duration>', 'delay between worker starts', '0s')
+    .option('--seed <n>', 'run seed (worker i uses seed + i); random when absent')
+    .option('--target <url>', "overrides the scenario's target")
+    .option('--store <url>', 'where the run is kept: file://DIR or s3://BUCKET/PREFIX', DEFAULT_STORE)
+    .option('--interval <duration>', 'snapshot interval', '5s')
+    .option('--threshold <metric: expr>', "pass/fail rule, e.g. 'http.GET /: p(99) < 250' (repeatable)", collect)
+    .option('--param <key=value>', 'a value the scenario reads as u.params.key (repeatable)', collect)
+    .option('--json', 'print report.json instead of the text report')
+    .option('--out <dir>', 'also write report.json and report.txt here')
+    .option('-q, --quiet', 'no live progress')
+    .action(async (file: string, flags: RunFlags) => {
+      process.exitCode = (await runLocal(file, flags)).exitCode;
+    });
+}
+
+/** `loadfarm run` on the local fleet; also the demo's engine. */
+export async function runLocal(file: string, flags: RunFlags, extra: { env?: NodeJS.ProcessEnv } = {}): Promise<Report> {
+  const p = new Problems();
+  const workers = p.int('--workers', flags.workers ?? '2', 1, 1024) ?? 1;
+  const staggerMs = p.durationMs('--stagger', flags.stagger ?? '0s') ?? 0;
+  const seed = flags.seed === undefined ? randomSeed() : p.int('--seed', flags.seed, 0, 0xffffffff) ?? 0;
+  const intervalMs = p.durationMs('--interval', flags.interval ?? '5s', 100) ?? 5000;
+  const thresholds = p.thresholds(flags.threshold);
+  const params = p.params(flags.param);
+  const storeProblem = storeUrlProblem(flags.store);
+  if (storeProblem) p.add('--store', storeProblem, flags.store);
+  if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
+
+  const prepared = await prepareScenario(file, flags.target);
+  const store = await openStore(flags.store);
+  const runId = newRunId(prepared.scenario.name);
+  const plan = makePlan({
+    runId,
+    scenario: prepared.scenario,
+    scenarioFile: prepared.path,
+    target: prepared.target,
+    workers,
+    staggerMs,
+    seed,
+    intervalMs,
+    thresholds,
+    params,
+  });
+  const script = workerScript();
+  const fleet = new LocalFleet({ env: extra.env, onLine: (i, line) => line && live.note(`worker ${i}: ${line}`) });
+  const live = liveLine(!flags.quiet);
+  live.note(`run ${runId}: ${workers} local worker(s), store ${store.url}`);
+
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      live.note('stopping: workers end their load and write their last snapshot (Ctrl-C again to leave now)');
+      stop.abort();
+    } else {
+      live.note('leaving now; workers stop by their own deadline');
+      process.exit(2);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  let report: Report;
+  try {
+    report = await executeRun({
+      store,
+      fleet,
+      plan,
+      scenarioCode: prepared.code,
+      command: (index) => workerCommand({ node: process.execPath, workerScript: script, store: store.url, runId, index }),
+      onProgress: (view) => live.update(progressLine(view)),
+      stopSignal: stop.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    live.done();
+    await fleet.close();
+  }
+  await emitReport(report, { store, json: flags.json, outDir: flags.out });
+  return report;
+}

@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { UsageError } from '../errors';
+import { mergeSnapshots } from '../merge/merge';
+import { Problems, collect } from '../options';
+import { runOnce } from '../run/once';
+import { prepareScenario } from '../scenario';
+
+export function validateCommand(): Command {
+  return new Command('validate')
+    .description('check a scenario, then run one user once against the target (no farm)')
+    .argument('<scenario>', 'scenario file (.ts or .js)')
+    .option('--target <url>', "overrides the scenario's target")
+    .option('--param <key=value>', 'a value the scenario reads as u.params.key (repeatable)', collect)
+    .option('--no-run', 'only check the scenario; do not run a user')
+    .action(async (file: string, flags: { target?: string; param?: string[]; run: boolean }) => {
+      const p = new Problems();
+      const params = p.params(flags.param);
+      if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
+      const prepared = await prepareScenario(file, flags.target);
+      const out = process.stdout;
+      out.write(`scenario ${prepared.scenario.name}: valid (target ${prepared.target})\n`);
+      if (!flags.run) return;
+      const once = await runOnce(prepared.scenario, prepared.target, params);
+      const merged = mergeSnapshots([once.snapshot], 1000);
+      for (const j of once.journeys) out.write(`  ${j.name}: ${j.error ? `FAILED: ${j.error}` : 'ok'}\n`);
+      for (const [name, h] of merged.metrics) {
+        if (!name.startsWith('loadfarm.')) out.write(`  ${name}: ${h.totalCount} × ${(h.mean / 1000).toFixed(2)} ms\n`);
+      }
+      for (const [code, n] of Object.entries({ ...merged.errors, ...merged.generatorErrors })) out.write(`  error ${code}: ${n}\n`);
+      const failed = once.journeys.some((j) => j.error) || Object.keys(merged.errors).length > 0;
+      out.write(failed ? 'one user: FAILED\n' : 'one user: ok\n');
+      process.exitCode = failed ? 1 : 0;
+    });
+}

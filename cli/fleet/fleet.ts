@@ -1,0 +1,34 @@
+/**
+ * Where workers run. The CLI starts worker i with the same command line on every fleet
+ * (`workerCommand`); a fleet only knows how to start, watch and cancel it.
+ */
+export interface Fleet {
+  /** For messages: "local", "ssm env=perf". */
+  readonly name: string;
+  /** Starts worker `index` running `command` (argv). Rejects when it could not be started. */
+  start(index: number, command: string[]): Promise<void>;
+  /** What the fleet knows of worker `index`. */
+  status(index: number): Promise<FleetWorkerState>;
+  /** Asks worker `index` to stop (it still writes its last snapshot). */
+  cancel(index: number): Promise<void>;
+  /** Releases what the fleet holds; running workers are left to stop by themselves. */
+  close(): Promise<void>;
+}
+
+export type FleetWorkerState =
+  | { state: 'pending' | 'running' }
+  | { state: 'exited'; exitCode: number; detail?: string }
+  /** The fleet lost the worker (process vanished, instance gone); `detail` says what is known. */
+  | { state: 'lost'; detail: string };
+
+/** The argv that runs worker `index` of `runId`; `workerScript` is the bundled worker.js. */
+export function workerCommand(o: { node: string; workerScript: string; store: string; runId: string; index: number; s3Endpoint?: string }): string[] {
+  const argv = [o.node, o.workerScript, '--store', o.store, '--run', o.runId, '--worker', String(o.index)];
+  if (o.s3Endpoint) argv.push('--s3-endpoint', o.s3Endpoint);
+  return argv;
+}
+
+/** Quotes argv for a POSIX shell (the SSM fleet's AWS-RunShellScript). */
+export function shellQuote(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

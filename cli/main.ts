@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { demoCommand } from './commands/demo';
+import { reportCommand } from './commands/report';
+import { runCommand } from './commands/run';
+import { validateCommand } from './commands/validate';
+import { EXIT, UsageError } from './errors';
+
+const program = new Command('loadfarm')
+  .description('a load-testing farm as code: local worker processes or a throwaway AWS fleet, one merged report')
+  .version(require('../package.json').version)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program.addCommand(runCommand());
+program.addCommand(reportCommand());
+program.addCommand(validateCommand());
+program.addCommand(demoCommand());
+for (const cmd of program.commands) cmd.exitOverride();
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT.badInput;
+    return;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`loadfarm: ${err.message}\n`);
+    for (const line of err.details) process.stderr.write(`loadfarm: ${line}\n`);
+    process.exitCode = EXIT.badInput;
+    return;
+  }
+  process.stderr.write(`loadfarm: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = EXIT.incomplete;
+});

@@ -1,0 +1,152 @@
+import type { Histogram } from '../../worker/metrics/histogram';
+import { WORKER_EXIT_TEXT, type Plan, type WorkerStatus } from '../../worker/plan/plan';
+import type { FleetWorkerState } from '../fleet/fleet';
+import { EXIT } from '../errors';
+import { total, type Merged } from '../merge/merge';
+import { evaluateThresholds } from './thresholds';
+import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
+
+export interface ReportInputs {
+  plan: Plan;
+  merged: Merged;
+  statuses: Map<number, WorkerStatus>;
+  /** What the fleet saw of each worker, when the run was watched (absent for `loadfarm report`). */
+  fleet?: Map<number, FleetWorkerState>;
+  /** True when the person stopped the run early. */
+  stopped?: boolean;
+}
+
+/** Turns merged measurements into the report: stats per metric, thresholds, worker table, status. */
+export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportInputs): Report {
+  const durationS = merged.end > merged.start ? (merged.end - merged.start) / 1000 : 0;
+  const metrics: Record<string, MetricStats> = {};
+  for (const name of [...merged.metrics.keys()].sort()) {
+    metrics[name] = stats(merged.metrics.get(name)!, durationS, merged.saturatedCounts.get(name) ?? 0);
+  }
+  const errorsTotal = total(merged.errors);
+  const thresholds = evaluateThresholds(plan.thresholds, {
+    metrics,
+    counters: merged.counters,
+    // Generator-side failures count too: a run the farm could not drive must not pass.
+    errors: { ...merged.errors, ...merged.generatorErrors },
+    requests: merged.ops,
+    durationS,
+    percentile: (metric, p) => (merged.metrics.get(metric)?.getValueAtPercentile(p) ?? NaN) / 1000,
+  });
+
+  const warnings: string[] = [];
+  const workers = plan.workers.map((w): WorkerReport => {
+    const st = statuses.get(w.index);
+    const t = merged.workers.get(w.index);
+    const fs = fleet?.get(w.index);
+    let state: string = st?.state ?? 'never started';
+    let exitCode: number | null = st?.exitCode ?? null;
+    let message = st?.message;
+    if (fs?.state === 'lost') {
+      state = 'lost';
+      message = fs.detail;
+    } else if (fs?.state === 'exited') {
+      exitCode = fs.exitCode;
+      if (fs.exitCode !== 0) {
+        state = st?.state === 'failed' ? 'failed' : 'lost';
+        message ??= `exited with code ${fs.exitCode} (${WORKER_EXIT_TEXT[fs.exitCode] ?? 'unknown'})${fs.detail ? `: ${fs.detail}` : ''}`;
+      } else if (st?.state !== 'done') {
+        state = 'lost';
+        message ??= 'exited without writing its final status';
+      }
+    } else if (fs?.state === 'running' || fs?.state === 'pending') {
+      state = 'lost';
+      message ??= 'still running when the run was reported';
+    }
+    if (state === 'done' && t && !t.final) {
+      state = 'lost';
+      message = 'its last snapshot is missing';
+    }
+    const saturated = (t?.saturatedIntervals ?? 0) > 0;
+    if (saturated) {
+      warnings.push(
+        `worker ${w.index} was saturated in ${t!.saturatedIntervals} of ${t!.snapshots} intervals (CPU up to ${t!.cpuMaxPct}%, event-loop lag up to ${t!.loopLagMaxMs} ms): latencies it measured then are inflated; use more workers`,
+      );
+    }
+    return {
+      index: w.index,
+      state,
+      exitCode,
+      message,
+      identity: { first: w.identity.first, last: w.identity.first + w.identity.count - 1 },
+      seed: w.seed,
+      startedAt: st?.startedAt ?? null,
+      endedAt: st?.endedAt ?? null,
+      snapshots: t?.snapshots ?? 0,
+      requests: t?.ops ?? 0,
+      errors: t?.errors ?? 0,
+      usersMax: t?.usersMax ?? 0,
+      connectionsMax: t?.connectionsMax ?? 0,
+      health: {
+        cpuMaxPct: t?.cpuMaxPct ?? 0,
+        loopLagMaxMs: t?.loopLagMaxMs ?? 0,
+        rssMaxMb: t?.rssMaxMb ?? 0,
+        saturatedIntervals: t?.saturatedIntervals ?? 0,
+        saturated,
+      },
+    };
+  });
+  for (const w of workers) {
+    if (w.state !== 'done') warnings.push(`worker ${w.index} ${w.state}${w.message ? `: ${w.message}` : ''}; its numbers cover ${w.snapshots} snapshot(s) only`);
+  }
+  if (merged.arrivals.dropped > 0) warnings.push(`${merged.arrivals.dropped} arrivals were dropped at the maxUsers cap`);
+  if (merged.counters['loadfarm.identities_exhausted']) warnings.push(`${merged.counters['loadfarm.identities_exhausted']} arrivals found no free user identity`);
+  const genErrors = total(merged.generatorErrors);
+  if (genErrors > 0) warnings.push(`${genErrors} failures were the generator's own (${Object.keys(merged.generatorErrors).join(', ')}): add workers or source addresses`);
+
+  let status: RunStatus;
+  const anyData = merged.workers.size > 0;
+  if (!anyData || workers.every((w) => w.state === 'failed' || w.state === 'never started')) status = 'failed';
+  else if (stopped || workers.some((w) => w.state !== 'done')) status = 'incomplete';
+  else if (thresholds.some((t) => !t.ok)) status = 'thresholds-failed';
+  else status = 'passed';
+  if (stopped) warnings.push('the run was stopped before the end of its load');
+
+  return {
+    v: 1,
+    runId: plan.runId,
+    scenario: plan.scenario.name,
+    target: plan.target,
+    status,
+    exitCode: status === 'passed' ? EXIT.passed : status === 'thresholds-failed' ? EXIT.thresholds : EXIT.incomplete,
+    startedAt: merged.start || plan.createdAt,
+    endedAt: merged.end || plan.createdAt,
+    durationS: Math.round(durationS * 10) / 10,
+    seed: plan.seed,
+    staggerMs: plan.staggerMs,
+    workers,
+    metrics,
+    counters: merged.counters,
+    errors: merged.errors,
+    generatorErrors: merged.generatorErrors,
+    requests: merged.ops,
+    errorRate: merged.ops > 0 ? (errorsTotal + genErrors) / merged.ops : 0,
+    bytes: merged.bytes,
+    arrivals: merged.arrivals,
+    thresholds,
+    warnings,
+    timeline: merged.timeline,
+  };
+}
+
+function stats(h: Histogram, durationS: number, saturatedCount: number): MetricStats {
+  const ms = (us: number) => Math.round(us) / 1000;
+  return {
+    count: h.totalCount,
+    rate: durationS > 0 ? Math.round((h.totalCount / durationS) * 100) / 100 : 0,
+    min: ms(h.minNonZeroValue),
+    mean: ms(h.mean),
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p95: ms(h.getValueAtPercentile(95)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    max: ms(h.maxValue),
+    saturatedShare: h.totalCount > 0 ? Math.round((saturatedCount / h.totalCount) * 1000) / 1000 : 0,
+  };
+}

@@ -20,9 +20,15 @@ export class Recorder {
   private connections = 0;
   private connectionsMax = 0;
   private seq = 0;
-  private intervalStart = Date.now();
+  private intervalStart: number;
 
-  constructor(private readonly worker: number) {}
+  /** @param start epoch ms when the first interval begins */
+  constructor(
+    private readonly worker: number,
+    start = Date.now(),
+  ) {
+    this.intervalStart = start;
+  }
 
   /** A successful operation's latency in milliseconds. */
   latency(name: string, ms: number): void {

@@ -31,7 +31,9 @@ export class FileStore implements Store {
     try {
       return await fs.readFile(this.file(key));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      // A key that names a folder (a prefix of other keys) is no object either.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return undefined;
       throw new Error(`${this.url}: cannot read ${key}: ${(err as Error).message}`);
     }
   }
@@ -66,8 +68,13 @@ export class FileStore implements Store {
   async putStream(key: string, body: NodeJS.ReadableStream): Promise<void> {
     const file = this.file(key);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await pipeline(body, createWriteStream(tmp));
-    await fs.rename(tmp, file);
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      await pipeline(body, createWriteStream(tmp));
+      await fs.rename(tmp, file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw new Error(`${this.url}: cannot write ${key}: ${(err as Error).message}`, { cause: err });
+    }
   }
 }

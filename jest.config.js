@@ -1,9 +1,9 @@
-/** Tests run the TypeScript sources through swc; types are checked apart by `npm run typecheck`. */
+/** Tests run the TypeScript sources through esbuild; types are checked apart by `npm run typecheck`. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: { '^.+\\.tsx?$': '<rootDir>/test/esbuild-transform.js' },
   moduleNameMapper: { '^loadfarm$': '<rootDir>/worker/index.ts' },
   cacheDirectory: '<rootDir>/.jest-cache',
   globalSetup: '<rootDir>/test/global-setup.js',

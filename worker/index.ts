@@ -22,3 +22,4 @@ export type { WsClient, WsConnection, WsConnectOptions, WsMessage, WaitOptions }
 export type { TcpClient, TcpConnection, TcpConnectOptions, ReadOptions, LengthFrameOptions } from './protocols/tcp';
 export type { Rng } from './engine/rng';
 export { LoadError } from './protocols/errors';
+export * from './protocols/binary';

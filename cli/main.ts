@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './commands/demo';
+import { holdCommand } from './commands/hold';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { validateCommand } from './commands/validate';
@@ -15,6 +16,7 @@ program.addCommand(runCommand());
 program.addCommand(reportCommand());
 program.addCommand(validateCommand());
 program.addCommand(demoCommand());
+program.addCommand(holdCommand());
 for (const cmd of program.commands) cmd.exitOverride();
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -23,3 +23,4 @@ export type { TcpClient, TcpConnection, TcpConnectOptions, ReadOptions, LengthFr
 export type { Rng } from './engine/rng';
 export { LoadError } from './protocols/errors';
 export * from './protocols/binary';
+export { holdScenario, type HoldOptions } from './builtin/hold';

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as os from 'node:os';
 import { Agent, buildConnector } from 'undici';
 import { Engine } from './engine/engine';
@@ -72,6 +73,8 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   const recorder = new Recorder(index);
   const health = new HealthMonitor();
   const cutController = new AbortController();
+  // Every waiting user listens on this one signal.
+  setMaxListeners(0, cutController.signal);
   let nextSource = 0;
   const sourceAddress = plan.sourceIps.length === 0 ? () => undefined : () => plan!.sourceIps[nextSource++ % plan!.sourceIps.length];
   const dispatcher = createDispatcher(plan.httpConnections, sourceAddress);

@@ -7,6 +7,12 @@ export interface Fleet {
   readonly name: string;
   /** Starts worker `index` running `command` (argv). Rejects when it could not be started. */
   start(index: number, command: string[]): Promise<void>;
+  /**
+   * Optional: starts several workers due at the same moment in as few calls as the fleet can
+   * (SSM: one SendCommand per 50 instances). Resolves with the indexes that could not be
+   * started and why; the others are running.
+   */
+  startBatch?(indexes: number[], command: (index: number) => string[]): Promise<Map<number, string>>;
   /** What the fleet knows of worker `index`. */
   status(index: number): Promise<FleetWorkerState>;
   /** Asks worker `index` to stop (it still writes its last snapshot). */

@@ -7,6 +7,7 @@ import { ProgressTracker, type ProgressView } from './progress';
 import type { Plan } from '../../worker/plan/plan';
 import type { Fleet, FleetWorkerState } from '../fleet/fleet';
 import type { Report } from '../report/types';
+import type { Snapshot } from '../../worker/metrics/snapshot';
 
 export interface ExecuteOptions {
   store: Store;
@@ -17,6 +18,8 @@ export interface ExecuteOptions {
   command: (index: number) => string[];
   /** Called about every `pollMs` while the run goes on. */
   onProgress?: (view: ProgressView) => void;
+  /** Called with each batch of snapshots as they arrive. */
+  onSnapshots?: (fresh: Snapshot[]) => void;
   /** Aborting it stops the run: a stop marker for the workers, a cancel through the fleet. */
   stopSignal?: AbortSignal;
   /** @default 1000 */
@@ -80,7 +83,9 @@ export async function executeRun(o: ExecuteOptions): Promise<Report> {
         if (s.state === 'running') states.set(w.index, await fleet.status(w.index));
       }),
     );
-    tracker.add(await reader.refresh());
+    const fresh = await reader.refresh();
+    tracker.add(fresh);
+    if (fresh.length > 0) o.onSnapshots?.(fresh);
     o.onProgress?.(tracker.view(Date.now() - t0, [...states.values()]));
     const allEnded = [...states.values()].every((s) => s.state === 'exited' || s.state === 'lost');
     if (allEnded) break;
@@ -91,7 +96,8 @@ export async function executeRun(o: ExecuteOptions): Promise<Report> {
   }
   await starting;
   o.stopSignal?.removeEventListener('abort', onStop);
-  await reader.refresh();
+  const last = await reader.refresh();
+  if (last.length > 0) o.onSnapshots?.(last);
   const merged = mergeSnapshots(reader.snapshots, plan.intervalMs);
   const report = buildReport({ plan, merged, statuses: reader.statuses, fleet: states, stopped });
   await putJson(store, layout.report(plan.runId), report);

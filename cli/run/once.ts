@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
 import { VirtualUser, recordJourneyFailure } from '../../worker/engine/user';
 import { HealthMonitor } from '../../worker/metrics/health';
@@ -21,6 +22,7 @@ export async function runOnce(scenario: Scenario, target: string, params: Record
   const recorder = new Recorder(0);
   const health = new HealthMonitor();
   const cut = new AbortController();
+  setMaxListeners(0, cut.signal);
   const dispatcher = new Agent({ keepAliveTimeout: 1000 });
   const runtime: Runtime = {
     worker: 0,

@@ -85,16 +85,18 @@ export class Engine {
     });
   }
 
+  private loadEndsAt = Infinity;
+
   private async runOpen(share: Extract<LoadShare, { model: 'open' }>) {
     const schedule = new ArrivalSchedule(share.phases);
     const rec = this.o.runtime.recorder;
     const t0 = performance.now();
+    this.loadEndsAt = t0 + share.phases.reduce((sum, p) => sum + p.durationMs, 0);
     for (let k = share.index; !this.stopped; k += share.of) {
       const due = schedule.timeOf(k);
       if (due === undefined) {
         // Hold until the planned end, so that every worker's load lasts as long as the schedule.
-        const end = share.phases.reduce((sum, p) => sum + p.durationMs, 0);
-        const left = end - (performance.now() - t0);
+        const left = this.loadEndsAt - performance.now();
         if (left > 0) await this.sleep(left);
         return;
       }
@@ -123,6 +125,7 @@ export class Engine {
   private async runClosed(share: Extract<LoadShare, { model: 'closed' }>) {
     const t0 = performance.now();
     const endAt = t0 + share.durationMs;
+    this.loadEndsAt = endAt;
     for (let j = 0; j < share.users && !this.stopped; j++) {
       const startAt = t0 + (share.users > 1 ? (share.rampUpMs * j) / share.users : 0);
       const wait = startAt - performance.now();
@@ -137,7 +140,7 @@ export class Engine {
   /** Starts one user; closed-model users loop until `endAt` (performance.now() ms). */
   private launch(id: number, lagMs: number, loop: boolean, endAt = 0) {
     const { runtime, seed } = this.o;
-    const user = new VirtualUser(id, runtime, seed, lagMs);
+    const user = new VirtualUser(id, runtime, seed, lagMs, this.loadEndsAt);
     const journey = this.pick(user);
     runtime.recorder.userStarted();
     const life = (async () => {

@@ -24,6 +24,8 @@ export class VirtualUser implements User {
     private readonly runtime: Runtime,
     runSeed: number,
     lagMs: number,
+    /** performance.now() ms when this worker's load ends. */
+    private readonly loadEndsAt = Infinity,
   ) {
     this.rng = createRng(userSeed(runSeed, id));
     this.scope = new UserScope(runtime, lagMs);
@@ -46,6 +48,10 @@ export class VirtualUser implements User {
   }
   get tcp() {
     return (this._tcp ??= createTcpClient(this.scope));
+  }
+
+  endsIn(): number {
+    return Math.max(0, this.loadEndsAt - performance.now());
   }
 
   think(min: number, max?: number): Promise<void> {

@@ -85,6 +85,8 @@ export interface User {
   readonly iteration: number;
   /** Per-user state that lives across iterations of a closed-model user. */
   readonly vars: Record<string, unknown>;
+  /** Milliseconds until this worker's load ends (0 once it has): hold a connection until then. */
+  endsIn(): number;
   /** Waits `min` seconds, or a seeded random time in [min, max] seconds. Rejects when the run stops. */
   think(min: number, max?: number): Promise<void>;
   /** Times `fn` into the metric `name` (milliseconds); errors are counted by code and re-thrown. */

@@ -1,0 +1,96 @@
+import { Command } from 'commander';
+import * as api from '../../worker/index';
+import { holdScenario, type HoldOptions } from '../../worker/builtin/hold';
+import { decodeHistogram, createHistogram } from '../../worker/metrics/histogram';
+import { evaluateScenario } from '../../worker/scenario/load';
+import { targetProblem } from '../../worker/scenario/validate';
+import type { Snapshot } from '../../worker/metrics/snapshot';
+import { UsageError, EXIT } from '../errors';
+import { Problems } from '../options';
+import { DEFAULT_STORE, parseRunFlags, runOnLocalFarm } from './run';
+
+interface HoldFlags {
+  connections: string;
+  delay: string;
+  interval: string;
+  timeout: string;
+  hold: string;
+  workers: string;
+  sourceIps?: string;
+  store: string;
+  json?: boolean;
+  out?: string;
+}
+
+export function holdCommand(): Command {
+  return new Command('hold')
+    .description('the connection-ceiling test: open N connections, hold them, close them')
+    .argument('<target>', 'tcp://host:port, ws://host:port/path or wss://…')
+    .option('-c, --connections <n>', 'connections to open across all workers', '100')
+    .option('--delay <duration>', "pause between one worker's dials", '10ms')
+    .option('--interval <duration>', 'how often to print counts', '1s')
+    .option('--timeout <duration>', 'time allowed for each dial', '5s')
+    .option('--hold <duration>', 'how long to hold once all are dialed', '30s')
+    .option('-w, --workers <n>', 'worker processes sharing the connections', '1')
+    .option('--source-ips <list>', 'local addresses to spread connections over: 127.0.0.2-127.0.0.20, a,b,c or a CIDR')
+    .option('--store <url>', 'file://DIR or s3://BUCKET/PREFIX', DEFAULT_STORE)
+    .option('--json', 'print report.json instead of the text report')
+    .option('--out <dir>', 'also write report.json and report.txt here')
+    .addHelpText('after', '\nExit code 0 only when every connection was established and held to the end; 2 otherwise.')
+    .action(async (target: string, flags: HoldFlags) => {
+      const p = new Problems();
+      const connections = p.int('--connections', flags.connections, 1, 10_000_000) ?? 1;
+      const delayMs = p.durationMs('--delay', flags.delay) ?? 10;
+      const timeoutMs = p.durationMs('--timeout', flags.timeout, 1) ?? 5000;
+      const holdMs = p.durationMs('--hold', flags.hold) ?? 30_000;
+      const problem = targetProblem(target);
+      if (problem) p.add('target', problem, target);
+      else if (!/^(tcp|wss?):/.test(target)) p.add('target', 'tcp://host:port, ws://… or wss://… (hold opens raw connections)', target);
+      const settings = parseRunFlags({ workers: flags.workers, interval: flags.interval, sourceIps: flags.sourceIps, store: flags.store }, p);
+      if (connections < settings.workers) p.add('--connections', `at least one per worker (${settings.workers})`, flags.connections);
+      if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
+
+      const options: HoldOptions = { target, connections, workers: settings.workers, delayMs, holdMs, timeoutMs };
+      const code = `module.exports = require('loadfarm').holdScenario(${JSON.stringify(options)});\n`;
+      const scenario = evaluateScenario(code, '<hold>', api) as ReturnType<typeof holdScenario>;
+      const view = new HoldView(connections);
+      const report = await runOnLocalFarm(
+        { code, path: '<hold>', scenario, target },
+        { ...settings, thresholds: {}, params: {} },
+        { ...flags, quiet: true },
+        { connections, onSnapshots: (fresh, note) => note(view.add(fresh)) },
+      );
+      process.exitCode = report.status === 'passed' ? EXIT.passed : EXIT.incomplete;
+    });
+}
+
+/** Cumulative counts across workers, and connect times of the latest snapshots, as one line. */
+export class HoldView {
+  private dials = 0;
+  private established = 0;
+  private dropped = 0;
+  private errored = 0;
+  private open = new Map<number, number>();
+  private started = Date.now();
+
+  constructor(private readonly wanted: number) {}
+
+  add(fresh: readonly Snapshot[]): string {
+    const connect = createHistogram();
+    for (const s of fresh) {
+      this.dials += s.counters['hold.dials'] ?? 0;
+      this.established += s.counters['hold.established'] ?? 0;
+      this.dropped += s.counters['hold.dropped'] ?? 0;
+      for (const [code, n] of Object.entries({ ...s.errors, ...s.generatorErrors })) if (!code.startsWith('check ')) this.errored += n;
+      this.open.set(s.worker, s.gauges.connections);
+      for (const name of ['tcp.connect', 'ws.connect']) if (s.histograms[name]) connect.add(decodeHistogram(s.histograms[name]));
+    }
+    let open = 0;
+    for (const n of this.open.values()) open += n;
+    const dialing = Math.max(0, this.dials - this.established - this.errored);
+    const ms = (us: number) => (us / 1000).toFixed(us >= 100_000 ? 0 : 2);
+    const times = connect.totalCount > 0 ? ` · connect p50 ${ms(connect.getValueAtPercentile(50))}ms p99 ${ms(connect.getValueAtPercentile(99))}ms max ${ms(connect.maxValue)}ms` : '';
+    const t = ((Date.now() - this.started) / 1000).toFixed(0).padStart(4);
+    return `${t}s · dialing ${dialing} · established ${this.established}/${this.wanted} · open ${open} · closed by peer ${this.dropped} · errored ${this.errored}${times}`;
+  }
+}

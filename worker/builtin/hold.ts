@@ -1,0 +1,60 @@
+import { defineScenario } from '../scenario/define';
+import type { Scenario, User } from '../scenario/types';
+import type { TcpConnection } from '../protocols/tcp';
+import type { WsConnection } from '../protocols/ws';
+
+/**
+ * The connection-ceiling test (`loadfarm hold`) as a scenario: each worker dials its share of
+ * `connections`, one every `delayMs`, holds every connection until the load ends (dials +
+ * `holdMs`), then closes them. Counters: `hold.dials`, `hold.established`, `hold.dropped` (closed
+ * by the other side while held); failed dials are errors by code; connect times are
+ * `tcp.connect` / `ws.connect`. The run passes only when every connection was established and
+ * none was dropped (its thresholds say so).
+ */
+export interface HoldOptions {
+  /** tcp://host:port, ws://… or wss://… */
+  target: string;
+  connections: number;
+  /** Worker processes sharing the connections (each dials ceil(connections / workers) at most). */
+  workers: number;
+  delayMs: number;
+  holdMs: number;
+  timeoutMs: number;
+}
+
+export function holdScenario(o: HoldOptions): Scenario {
+  const perWorker = Math.ceil(o.connections / o.workers);
+  const dialMs = perWorker * o.delayMs;
+  const isWs = o.target.startsWith('ws:') || o.target.startsWith('wss:');
+  return defineScenario({
+    name: 'hold',
+    target: o.target,
+    load: { users: o.connections, duration: Math.max(1, dialMs + o.holdMs) / 1000, rampUp: dialMs / 1000 },
+    http: { timeout: o.timeoutMs / 1000 },
+    grace: 5,
+    thresholds: {
+      'hold.established': [`count == ${o.connections}`],
+      errors: ['count == 0'],
+    },
+    async user(u: User) {
+      if (u.iteration > 0) return u.think(u.endsIn() / 1000);
+      u.count('hold.dials');
+      const conn: TcpConnection | WsConnection = isWs ? await u.ws.connect(o.target) : await u.tcp.connect(o.target);
+      u.count('hold.established');
+      let closedByPeer = false;
+      const dropped = new Promise<void>((resolve) => {
+        conn.socket.once('close', () => {
+          closedByPeer = true;
+          resolve();
+        });
+      });
+      await Promise.race([u.think(u.endsIn() / 1000), dropped]);
+      if (closedByPeer) {
+        u.count('hold.dropped');
+        u.check('held until the end', false);
+        // Keep the slot busy so a closed-model loop does not redial: this test counts, it does not retry.
+        await u.think(u.endsIn() / 1000);
+      } else await conn.close();
+    },
+  });
+}

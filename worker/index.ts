@@ -20,6 +20,15 @@ export type {
 export type { HttpClient, HttpRequestOptions, HttpResponse } from './protocols/http';
 export type { WsClient, WsConnection, WsConnectOptions, WsMessage, WaitOptions } from './protocols/ws';
 export type { TcpClient, TcpConnection, TcpConnectOptions, ReadOptions, LengthFrameOptions } from './protocols/tcp';
+export type {
+  SocketIoClient,
+  SocketIoConnection,
+  SocketIoConnectOptions,
+  SocketIoWaitOptions,
+  SocketIoAckOptions,
+  SocketIoArgs,
+  SocketIoTransport,
+} from './protocols/socketio';
 export type { Rng } from './engine/rng';
 export { LoadError } from './protocols/errors';
 export * from './protocols/binary';

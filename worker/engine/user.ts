@@ -4,6 +4,7 @@ import { errorCode, LoadError, StopError } from '../protocols/errors';
 import { createHttpClient, type HttpClient } from '../protocols/http';
 import { createWsClient, type WsClient } from '../protocols/ws';
 import { createTcpClient, type TcpClient } from '../protocols/tcp';
+import { createSocketIoClient, type SocketIoClient } from '../protocols/socketio';
 import type { User } from '../scenario/types';
 
 /**
@@ -18,6 +19,7 @@ export class VirtualUser implements User {
   private _http?: HttpClient;
   private _ws?: WsClient;
   private _tcp?: TcpClient;
+  private _socketio?: SocketIoClient;
 
   constructor(
     readonly id: number,
@@ -48,6 +50,9 @@ export class VirtualUser implements User {
   }
   get tcp() {
     return (this._tcp ??= createTcpClient(this.scope));
+  }
+  get socketio() {
+    return (this._socketio ??= createSocketIoClient(this.scope));
   }
 
   endsIn(): number {

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { parseDuration, type Duration } from '../scenario/duration';
 import type { UserScope } from '../engine/scope';
+import { LoadError } from './errors';
 
 export interface HttpRequestOptions {
   headers?: Record<string, string>;
@@ -89,6 +90,11 @@ export function createHttpClient(scope: UserScope): HttpClient {
     }
     const timeoutMs = options.timeout === undefined ? rt.timeoutMs : parseDuration(options.timeout) ?? rt.timeoutMs;
     const start = scope.begin();
+    // The timeout bounds the whole exchange, to the last byte of the body. undici's own
+    // headersTimeout/bodyTimeout run on coarse timers (a 300 ms timeout fires after about 1 s) and
+    // bodyTimeout is per chunk (a trickled body never times out); they stay only as a backstop.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new LoadError('ETIMEDOUT', `no complete response within ${timeoutMs} ms`, false)), timeoutMs);
     let res: Dispatcher.ResponseData;
     let payload: Buffer;
     try {
@@ -98,17 +104,24 @@ export function createHttpClient(scope: UserScope): HttpClient {
         method: m as Dispatcher.HttpMethod,
         headers,
         body,
+        signal: deadline.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
       payload = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       throw scope.fail(err, `http ${m} ${parsed.href}`);
+    } finally {
+      clearTimeout(timer);
     }
     const sent = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const timeMs = scope.ok(metric, start, sent, payload.length);
     const ok = options.expect === undefined ? res.statusCode < 400 : ([] as number[]).concat(options.expect).includes(res.statusCode);
     if (!ok) rt.recorder.error(`HTTP ${res.statusCode}`);
+    // undici returns a keep-alive socket to its pool one event-loop turn after the response ends;
+    // a journey's next request made before then opens another connection. Waiting that turn here,
+    // after the time is taken, keeps a sequential user on one connection.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     return new Response(res.statusCode, res.headers, payload, timeMs, ok);
   }
 

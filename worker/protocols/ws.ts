@@ -33,7 +33,10 @@ export interface WaitOptions {
  */
 export interface WsConnection {
   send(data: string | Buffer | object): void;
-  /** Resolves with the first message (already received or still to come) matching `predicate`. */
+  /**
+   * Resolves with the first message (already received or still to come) matching `predicate`.
+   * A predicate that throws fails the wait with that error.
+   */
   waitFor(predicate: (msg: WsMessage) => boolean, options?: WaitOptions): Promise<WsMessage>;
   /** `send` then `waitFor`, timed as one exchange under `ws.<name>`. */
   request(data: string | Buffer | object, predicate: (msg: WsMessage) => boolean, options?: WaitOptions): Promise<WsMessage>;
@@ -91,7 +94,17 @@ class Connection implements WsConnection {
       for (const l of this.listeners) l(msg);
       for (let i = 0; i < this.waiters.length; i++) {
         const w = this.waiters[i];
-        if (w.predicate(msg)) {
+        let matched: boolean;
+        try {
+          matched = w.predicate(msg);
+        } catch (err) {
+          // A predicate that throws (json() on a text push) fails its own wait, not the socket.
+          this.waiters.splice(i--, 1);
+          clearTimeout(w.timer);
+          w.reject(this.scope.fail(err, `ws ${this.url}`));
+          continue;
+        }
+        if (matched) {
           this.waiters.splice(i, 1);
           clearTimeout(w.timer);
           w.resolve(msg);
@@ -138,7 +151,13 @@ class Connection implements WsConnection {
     const start = this.lastSend || this.scope.begin();
     this.lastSend = 0;
     for (let i = 0; i < this.inbox.length; i++) {
-      if (predicate(this.inbox[i])) {
+      let matched: boolean;
+      try {
+        matched = predicate(this.inbox[i]);
+      } catch (err) {
+        return Promise.reject(this.scope.fail(err, `ws ${metric}`));
+      }
+      if (matched) {
         const [msg] = this.inbox.splice(i, 1);
         this.scope.ok(metric, start);
         return Promise.resolve(msg);
@@ -169,6 +188,7 @@ class Connection implements WsConnection {
   }
 
   ping(options: { timeout?: Duration } = {}): Promise<number> {
+    if (!this.isOpen) return Promise.reject(this.scope.fail(new LoadError('ECONNRESET', 'the connection is closed', false), `ws ping ${this.url}`));
     const timeoutMs = parseDuration(options.timeout) ?? this.scope.runtime.timeoutMs;
     const start = this.scope.begin();
     return new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@ import type { Duration } from './duration';
 import type { HttpClient } from '../protocols/http';
 import type { WsClient } from '../protocols/ws';
 import type { TcpClient } from '../protocols/tcp';
+import type { SocketIoClient } from '../protocols/socketio';
 import type { Rng } from '../engine/rng';
 
 /** One stretch of the open model: arrivals per second, optionally ramping linearly to `rampTo`. */
@@ -98,4 +99,5 @@ export interface User {
   readonly http: HttpClient;
   readonly ws: WsClient;
   readonly tcp: TcpClient;
+  readonly socketio: SocketIoClient;
 }

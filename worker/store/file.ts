@@ -47,6 +47,16 @@ export class FileStore implements Store {
     return keys.filter((k) => k.startsWith(prefix) && !k.endsWith('.tmp')).sort();
   }
 
+  async listFolders(prefix: string): Promise<string[]> {
+    try {
+      const entries = await fs.readdir(prefix === '' ? this.root : this.file(prefix.replace(/\/$/, '')), { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+      throw new Error(`${this.url}: cannot list ${prefix}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   private async walk(dirKey: string, out: string[]): Promise<void> {
     let entries: import('node:fs').Dirent[];
     try {

@@ -140,6 +140,25 @@ export class S3Store implements Store {
     return keys.sort();
   }
 
+  /** Common prefixes one level below `prefix` (ListObjectsV2 with a '/' delimiter), paginated. */
+  async listFolders(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      const pages = paginateListObjectsV2(
+        { client: this.client, pageSize: this.pageSize },
+        { Bucket: this.bucket, Prefix: this.keyPrefix + prefix, Delimiter: '/' },
+      );
+      for await (const page of pages) {
+        for (const p of page.CommonPrefixes ?? []) {
+          if (p.Prefix !== undefined) names.push(p.Prefix.slice(this.keyPrefix.length + prefix.length).replace(/\/$/, ''));
+        }
+      }
+    } catch (err) {
+      throw this.failure('list', prefix, err);
+    }
+    return names.sort();
+  }
+
   /**
    * Multipart upload of PART_SIZE_BYTES parts, PART_QUEUE at a time, so memory stays bounded
    * (about 10 MiB) whatever the length; a body under one part is a single PutObject. Each part

@@ -14,6 +14,11 @@ export interface Store {
   put(key: string, body: string | Uint8Array): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * The names one level below `prefix` (which ends in '/'), like a folder listing: for
+   * `runs/` the run ids, without reading every key of every run. Sorted.
+   */
+  listFolders(prefix: string): Promise<string[]>;
   /** Streams a large body (raw events) without holding it in memory. */
   putStream(key: string, body: NodeJS.ReadableStream): Promise<void>;
 }

@@ -121,6 +121,18 @@ describe.each([fileSubject(), s3Subject()])('Store contract: $name', (subject) =
     expect(await store.get('runs/r1')).toBeUndefined();
   });
 
+  test('listFolders names what is one level below a prefix, across pages', async () => {
+    const { store } = subject.fresh();
+    const runs = Array.from({ length: 12 }, (_, i) => `run-${String(i).padStart(2, '0')}`);
+    for (const r of runs) {
+      await store.put(`runs/${r}/plan.json`, '{}');
+      await store.put(`runs/${r}/workers/0/status.json`, '{}');
+    }
+    await store.put('runs/loose.txt', 'x');
+    expect(await store.listFolders('runs/')).toEqual(runs);
+    expect(await store.listFolders('nothing/')).toEqual([]);
+  });
+
   test('put replaces the whole object', async () => {
     const { store } = subject.fresh();
     await store.put('runs/r1/status.json', 'a much longer first body');

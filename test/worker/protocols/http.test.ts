@@ -1,0 +1,281 @@
+import type { IncomingMessage } from 'node:http';
+import { recordJourneyFailure } from '../../../worker/engine/user';
+import { LoadError } from '../../../worker/protocols/errors';
+import { createTestRuntime, latency, metricNames, type TestRuntime } from '../../helpers/runtime';
+import { closeServers, HOST, refusedPort, startHttpCutMidBody, startHttpServer, startStallServer, startTcpServer, type HttpServer } from '../../helpers/servers';
+
+/** What the server saw of one request. */
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A small API: echoes what it got as JSON, `/status/<code>` answers that status. */
+async function startApi(): Promise<{ server: HttpServer; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = await startHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+      seen.push(entry);
+      const status = /^\/status\/(\d{3})$/.exec(entry.url)?.[1];
+      if (status) {
+        res.statusCode = Number(status);
+        return void res.end(`status ${status}`);
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ method: entry.method, url: entry.url, body: entry.body }));
+    });
+  });
+  return { server, seen };
+}
+
+let rt: TestRuntime;
+
+afterEach(async () => {
+  await rt?.close();
+  await closeServers();
+});
+
+describe('u.http against a well-behaved server', () => {
+  test('GET, POST JSON, PUT and DELETE reach the server and are timed as http.<METHOD> <path>', async () => {
+    const { server, seen } = await startApi();
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+
+    const got = await u.http.get('/things');
+    const posted = await u.http.post('/things', { name: 'a', n: 1 });
+    const put = await u.http.put(`${server.url}/things/1`, 'plain text');
+    const deleted = await u.http.delete('/things/1');
+
+    expect([got.status, posted.status, put.status, deleted.status]).toEqual([200, 200, 200, 200]);
+    expect([got.ok, posted.ok, put.ok, deleted.ok]).toEqual([true, true, true, true]);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /things', 'POST /things', 'PUT /things/1', 'DELETE /things/1']);
+    // An object body is sent as JSON with its content type; a string is sent as it is.
+    expect(seen[1].headers['content-type']).toBe('application/json');
+    expect(JSON.parse(seen[1].body)).toEqual({ name: 'a', n: 1 });
+    expect(seen[2].body).toBe('plain text');
+    expect(seen[2].headers['content-type']).toBeUndefined();
+    expect(posted.json()).toEqual({ method: 'POST', url: '/things', body: '{"name":"a","n":1}' });
+    expect(got.headers['content-type']).toBe('application/json');
+    expect(got.timeMs).toBeGreaterThan(0);
+
+    const snap = rt.snapshot();
+    expect(metricNames(snap)).toEqual(['http.DELETE /things/1', 'http.GET /things', 'http.POST /things', 'http.PUT /things/1']);
+    for (const name of metricNames(snap)) expect(latency(snap, name)?.count).toBe(1);
+    expect(snap.ops).toBe(4);
+    expect(snap.errors).toEqual({});
+  });
+
+  test('the name option groups URLs that carry ids into one metric', async () => {
+    const { server } = await startApi();
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+    for (const id of [1, 2, 3]) await u.http.get(`/items/${id}`, { name: '/items/:id' });
+    await u.http.post('/items/9', { a: 1 }, { name: '/items/:id' });
+
+    const snap = rt.snapshot();
+    expect(metricNames(snap)).toEqual(['http.GET /items/:id', 'http.POST /items/:id']);
+    expect(latency(snap, 'http.GET /items/:id')?.count).toBe(3);
+    expect(latency(snap, 'http.POST /items/:id')?.count).toBe(1);
+  });
+
+  test('the query option is added to the URL, not to the metric name', async () => {
+    const { server, seen } = await startApi();
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+    await u.http.get('/search?lang=en', { query: { q: 'a b&c', page: 2, exact: true } });
+
+    expect(seen[0].url).toBe('/search?lang=en&q=a+b%26c&page=2&exact=true');
+    expect(metricNames(rt.snapshot())).toEqual(['http.GET /search']);
+  });
+
+  test('payload bytes are counted both ways', async () => {
+    const { server } = await startApi();
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+    const sent = JSON.stringify({ hello: 'wörld' });
+    const res = await u.http.post('/echo', { hello: 'wörld' });
+    const head = await u.http.head('/x');
+
+    expect(head.body.length).toBe(0);
+    const snap = rt.snapshot();
+    expect(snap.bytes).toEqual({ sent: Buffer.byteLength(sent), received: res.body.length });
+    expect(res.body.length).toBe(Buffer.byteLength(JSON.stringify({ method: 'POST', url: '/echo', body: sent })));
+  });
+
+  test('404 and 500 are returned, not thrown, with ok false and an error per status', async () => {
+    const { server } = await startApi();
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+    const notFound = await u.http.get('/status/404');
+    const broken = await u.http.get('/status/500');
+    const again = await u.http.get('/status/500');
+
+    expect([notFound.status, broken.status, again.status]).toEqual([404, 500, 500]);
+    expect([notFound.ok, broken.ok, again.ok]).toEqual([false, false, false]);
+    expect(broken.text()).toBe('status 500');
+    const snap = rt.snapshot();
+    expect(snap.errors).toEqual({ 'HTTP 404': 1, 'HTTP 500': 2 });
+    expect(snap.ops).toBe(3);
+    // The exchange itself completed: its latency is in the histogram.
+    expect(latency(snap, 'http.GET /status/500')?.count).toBe(2);
+  });
+
+  test('expect decides which statuses count as success', async () => {
+    const { server } = await startApi();
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+    const gone = await u.http.get('/status/404', { expect: 404 });
+    const either = await u.http.get('/status/201', { expect: [200, 201] });
+    const strict = await u.http.get('/status/200', { expect: [201] });
+
+    expect([gone.ok, either.ok, strict.ok]).toEqual([true, true, false]);
+    const snap = rt.snapshot();
+    expect(snap.errors).toEqual({ 'HTTP 200': 1 });
+    expect(snap.ops).toBe(3);
+  });
+
+  test('sequential requests reuse one keep-alive connection', async () => {
+    const { server, seen } = await startApi();
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+    for (let i = 0; i < 20; i++) await u.http.get(`/n/${i}`, { name: '/n/:i' });
+
+    expect(seen).toHaveLength(20);
+    expect(server.accepted).toBe(1);
+    expect(latency(rt.snapshot(), 'http.GET /n/:i')?.count).toBe(20);
+  });
+});
+
+describe('u.http against servers that fail', () => {
+  test('a server that never answers: ETIMEDOUT after the timeout option, counted once', async () => {
+    const server = await startStallServer();
+    rt = createTestRuntime({ target: `http://${HOST}:${server.port}`, timeoutMs: 10_000 });
+    const u = rt.user();
+    const t0 = performance.now();
+    const err = await u.http.get('/hang', { timeout: '300ms' }).catch((e: unknown) => e);
+    const waited = performance.now() - t0;
+
+    expect(err).toBeInstanceOf(LoadError);
+    expect((err as LoadError).code).toBe('ETIMEDOUT');
+    expect((err as LoadError).recorded).toBe(true);
+    expect((err as LoadError).message).toContain('GET');
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(800); // undici's own timers would take about 1 s
+    // The engine ending the journey with this error must not count it a second time.
+    recordJourneyFailure(rt.runtime, err);
+    const snap = rt.snapshot();
+    expect(snap.errors).toEqual({ ETIMEDOUT: 1 });
+    expect(snap.generatorErrors).toEqual({});
+    expect(snap.ops).toBe(1);
+    expect(snap.histograms).toEqual({});
+    // The client gave up on the connection: the server sees it close.
+    await server.closedAtLeast(1);
+  });
+
+  test('a refused connection: ECONNREFUSED, counted once', async () => {
+    const port = await refusedPort();
+    rt = createTestRuntime({ target: `http://${HOST}:${port}` });
+    const u = rt.user();
+    const err = await u.http.post('/x', { a: 1 }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(LoadError);
+    expect((err as LoadError).code).toBe('ECONNREFUSED');
+    recordJourneyFailure(rt.runtime, err);
+    const snap = rt.snapshot();
+    expect(snap.errors).toEqual({ ECONNREFUSED: 1 });
+    expect(snap.ops).toBe(1);
+    expect(snap.histograms).toEqual({});
+    expect(snap.bytes).toEqual({ sent: 0, received: 0 });
+  });
+
+  test('a response cut mid-body: a network code, counted once, not an exception', async () => {
+    const server = await startHttpCutMidBody({ contentLength: 1000, bodyBytes: 10 });
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+    const err = await u.http.get('/partial').catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(LoadError);
+    expect((err as LoadError).code).toBe('ECONNRESET');
+    const snap = rt.snapshot();
+    expect(snap.errors).toEqual({ ECONNRESET: 1 });
+    expect(snap.ops).toBe(1);
+    expect(snap.histograms).toEqual({});
+  });
+
+  test('headers then a body that stalls: ETIMEDOUT, counted once', async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('only the start');
+    });
+    rt = createTestRuntime({ target: server.url });
+    const t0 = performance.now();
+    const err = await rt.user().http.get('/stuck', { timeout: '300ms' }).catch((e: unknown) => e);
+
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(800); // undici's own timers would take about 1 s
+    expect((err as LoadError).code).toBe('ETIMEDOUT');
+    const snap = rt.snapshot();
+    expect(snap.errors).toEqual({ ETIMEDOUT: 1 });
+    expect(snap.ops).toBe(1);
+    expect(snap.histograms).toEqual({});
+  });
+
+  test('the timeout bounds the whole exchange: a body trickled slower than it is ETIMEDOUT', async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '20' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write('x');
+        if (++sent === 20) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    rt = createTestRuntime({ target: server.url });
+    const t0 = performance.now();
+    const err = await rt.user().http.get('/trickle', { timeout: '300ms' }).catch((e: unknown) => e);
+    const waited = performance.now() - t0;
+
+    expect((err as LoadError).code).toBe('ETIMEDOUT');
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(800); // undici's own timers would take about 1 s
+    expect(rt.snapshot().errors).toEqual({ ETIMEDOUT: 1 });
+  });
+
+  test('an answer slower than the timeout is an error even when it comes within a second', async () => {
+    const server = await startHttpServer((_req, res) => setTimeout(() => res.end('late'), 600));
+    rt = createTestRuntime({ target: server.url });
+    const err = await rt.user().http.get('/slow', { timeout: '250ms' }).catch((e: unknown) => e);
+
+    expect((err as LoadError).code).toBe('ETIMEDOUT');
+    const snap = rt.snapshot();
+    expect(snap.errors).toEqual({ ETIMEDOUT: 1 });
+    expect(snap.histograms).toEqual({});
+  });
+
+  test('a server that hangs up on every request without answering: ECONNRESET', async () => {
+    const server = await startTcpServer((socket) => socket.once('data', () => socket.destroy()));
+    rt = createTestRuntime({ target: `http://${HOST}:${server.port}` });
+    const err = await rt.user().http.get('/').catch((e: unknown) => e);
+
+    expect((err as LoadError).code).toBe('ECONNRESET');
+    expect(rt.snapshot().errors).toEqual({ ECONNRESET: 1 });
+  });
+
+  test('a URL that cannot be parsed is an error, not a crash', async () => {
+    rt = createTestRuntime({ target: 'tcp://nowhere:1' });
+    const u = rt.user();
+    const err = await u.http.get('/relative-without-http-base').catch((e: unknown) => e);
+
+    expect((err as LoadError).code).toBe('EINVALIDURL');
+    expect(rt.snapshot().errors).toEqual({ EINVALIDURL: 1 });
+  });
+});

@@ -1,10 +1,17 @@
 import { Command, CommanderError } from 'commander';
+import { compareCommand } from './commands/compare';
 import { demoCommand } from './commands/demo';
 import { holdCommand } from './commands/hold';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { validateCommand } from './commands/validate';
 import { EXIT, UsageError } from './errors';
+import { upCommand } from './commands/up';
+import { downCommand } from './commands/down';
+import { envsCommand } from './commands/envs';
+import { runsCommand } from './commands/runs';
+import { attachCommand } from './commands/attach';
+import { stopCommand } from './commands/stop';
 
 const program = new Command('loadfarm')
   .description('a load-testing farm as code: local worker processes or a throwaway AWS fleet, one merged report')
@@ -16,7 +23,14 @@ program.addCommand(runCommand());
 program.addCommand(reportCommand());
 program.addCommand(validateCommand());
 program.addCommand(demoCommand());
+program.addCommand(compareCommand());
 program.addCommand(holdCommand());
+program.addCommand(upCommand());
+program.addCommand(downCommand());
+program.addCommand(envsCommand());
+program.addCommand(runsCommand());
+program.addCommand(attachCommand());
+program.addCommand(stopCommand());
 for (const cmd of program.commands) cmd.exitOverride();
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -11,7 +11,8 @@ export function demoCommand(): Command {
     .option('--store <url>', 'file://DIR or s3://BUCKET/PREFIX', DEFAULT_STORE)
     .option('--json', 'print report.json instead of the text report')
     .option('-q, --quiet', 'no live progress')
-    .action(async (flags: { workers: string; store: string; json?: boolean; quiet?: boolean }) => {
+    .option('--open', 'open report.html in the browser when the run ends')
+    .action(async (flags: { workers: string; store: string; json?: boolean; quiet?: boolean; open?: boolean }) => {
       const targets = await startDemoTargets();
       process.stderr.write(`demo targets: ${targets.httpUrl} (HTTP), ${targets.wsUrl} (WebSocket), ${targets.tcpAddress} (binary TCP)\n`);
       try {
@@ -23,6 +24,7 @@ export function demoCommand(): Command {
           interval: '1s',
           json: flags.json,
           quiet: flags.quiet,
+          open: flags.open,
         });
         process.stderr.write(`the targets saw ${targets.seen.http} HTTP requests, ${targets.seen.wsMessages} WebSocket messages, ${targets.seen.tcpFrames} TCP frames\n`);
         process.exitCode = report.exitCode;

@@ -14,8 +14,9 @@ export function reportCommand(): Command {
     .argument('<runId>', 'the run id printed by `loadfarm run`')
     .option('--store <url>', 'file://DIR or s3://BUCKET/PREFIX', DEFAULT_STORE)
     .option('--json', 'print report.json instead of the text report')
-    .option('--out <dir>', 'also write report.json and report.txt here')
-    .action(async (runId: string, flags: { store: string; json?: boolean; out?: string }) => {
+    .option('--out <dir>', 'also write report.json, report.txt and report.html here')
+    .option('--open', 'open report.html in the browser')
+    .action(async (runId: string, flags: { store: string; json?: boolean; out?: string; open?: boolean }) => {
       const store = await openStore(flags.store);
       const reader = new RunReader(store, runId);
       const plan = await reader.plan();
@@ -26,7 +27,7 @@ export function reportCommand(): Command {
       }
       await reader.refresh();
       const report = buildReport({ plan, merged: mergeSnapshots(reader.snapshots, plan.intervalMs), statuses: reader.statuses });
-      await emitReport(report, { store, json: flags.json, outDir: flags.out });
+      await emitReport(report, { store, json: flags.json, outDir: flags.out, open: flags.open });
       process.exitCode = report.exitCode;
     });
 }

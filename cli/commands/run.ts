@@ -29,6 +29,7 @@ export interface RunFlags {
   json?: boolean;
   out?: string;
   quiet?: boolean;
+  open?: boolean;
 }
 
 export const DEFAULT_STORE = 'file://.loadfarm';
@@ -47,7 +48,8 @@ export function runCommand(): Command {
     .option('--param <key=value>', 'a value the scenario reads as u.params.key (repeatable)', collect)
     .option('--source-ips <list>', 'local addresses for outgoing connections: 127.0.0.2-127.0.0.20, a,b,c or a CIDR')
     .option('--json', 'print report.json instead of the text report')
-    .option('--out <dir>', 'also write report.json and report.txt here')
+    .option('--out <dir>', 'also write report.json, report.txt and report.html here')
+    .option('--open', 'open report.html in the browser when the run ends')
     .option('-q, --quiet', 'no live progress')
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = (await runLocal(file, flags)).exitCode;
@@ -152,6 +154,6 @@ export async function runOnLocalFarm(prepared: PreparedScenario, s: LocalRunSett
     live.done();
     await fleet.close();
   }
-  await emitReport(report, { store, json: flags.json, outDir: flags.out });
+  await emitReport(report, { store, json: flags.json, outDir: flags.out, open: flags.open });
   return report;
 }

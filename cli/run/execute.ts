@@ -27,6 +27,8 @@ export interface ExecuteOptions extends FollowOptions {
   scenarioCode: string;
   /** The argv that starts worker `index`. */
   command: (index: number) => string[];
+  /** Called once every worker has been started (or failed to). */
+  onStarted?: () => Promise<void>;
 }
 
 /** Slack beyond a worker's own hard stop before the CLI gives it up as lost, ms. */
@@ -99,6 +101,7 @@ export async function executeRun(o: ExecuteOptions): Promise<Report> {
         }),
       );
     }
+    await o.onStarted?.();
   })();
   const lastStart = t0 + Math.max(...plan.workers.map((w) => w.startOffsetMs));
   return follow(session, t0, lastStart, starting);

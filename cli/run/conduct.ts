@@ -1,0 +1,105 @@
+import type { Snapshot } from '../../worker/metrics/snapshot';
+import type { Store } from '../../worker/store/store';
+import type { Fleet } from '../fleet/fleet';
+import { makePlan, newRunId } from '../plan';
+import { emitReport } from '../report/output';
+import type { Report } from '../report/types';
+import type { PreparedScenario } from '../scenario';
+import { liveLine, type LiveLine } from '../terminal';
+import { executeRun } from './execute';
+import { progressLine } from './progress';
+
+/** The settings every run shares (flags already checked). */
+export interface RunSettings {
+  workers: number;
+  staggerMs: number;
+  seed: number;
+  intervalMs: number;
+  thresholds: Record<string, string[]>;
+  params: Record<string, string>;
+  sourceIps: string[];
+}
+
+export interface OutputFlags {
+  json?: boolean;
+  out?: string;
+  quiet?: boolean;
+  open?: boolean;
+}
+
+export interface ConductOptions {
+  prepared: PreparedScenario;
+  settings: RunSettings;
+  output: OutputFlags;
+  store: Store;
+  /** Made once the run id is known: the fleet and the argv that starts worker i on it. */
+  fleet: (runId: string, live: LiveLine) => { fleet: Fleet; command: (index: number) => string[] };
+  /** Lines told before the workers start (where the run goes, preflight). */
+  notes?: readonly string[];
+  /** Replaces the standard progress line with the caller's own view of each batch of snapshots. */
+  onSnapshots?: (fresh: Snapshot[], note: (line: string) => void) => void;
+  /** Called once every worker has been started (e.g. to record the fleet for `attach`). */
+  onStarted?: (runId: string, fleet: Fleet) => Promise<void>;
+  /** Where report files are written besides the store (the person's machine, for a cloud run). */
+  outDir?: (runId: string) => string | undefined;
+}
+
+/**
+ * One run from plan to report, on any fleet: plans it, starts the workers, shows live progress,
+ * turns Ctrl-C into a stop (twice: leave now), and prints and saves the report.
+ */
+export async function conductRun(o: ConductOptions): Promise<Report> {
+  const s = o.settings;
+  const runId = newRunId(o.prepared.scenario.name);
+  const plan = makePlan({
+    runId,
+    scenario: o.prepared.scenario,
+    scenarioFile: o.prepared.path,
+    target: o.prepared.target,
+    workers: s.workers,
+    staggerMs: s.staggerMs,
+    seed: s.seed,
+    intervalMs: s.intervalMs,
+    thresholds: s.thresholds,
+    params: s.params,
+    sourceIps: s.sourceIps,
+  });
+  const live = liveLine(!o.output.quiet);
+  const { fleet, command } = o.fleet(runId, live);
+  live.note(`run ${runId}: ${s.workers} worker(s) on ${fleet.name}, store ${o.store.url}`);
+  for (const line of o.notes ?? []) live.note(line);
+
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      live.note('stopping: workers end their load and write their last snapshot (Ctrl-C again to leave now)');
+      stop.abort();
+    } else {
+      live.note(`leaving now; workers stop by their own deadline. Later: loadfarm report ${runId}`);
+      process.exit(2);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  let report: Report;
+  try {
+    report = await executeRun({
+      store: o.store,
+      fleet,
+      plan,
+      scenarioCode: o.prepared.code,
+      command,
+      onProgress: o.onSnapshots ? undefined : (view) => live.update(progressLine(view)),
+      onSnapshots: o.onSnapshots ? (fresh) => o.onSnapshots!(fresh, (line) => live.note(line)) : undefined,
+      onStarted: o.onStarted ? () => o.onStarted!(runId, fleet) : undefined,
+      stopSignal: stop.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    live.done();
+    await fleet.close();
+  }
+  await emitReport(report, { store: o.store, json: o.output.json, outDir: o.output.out ?? o.outDir?.(runId), open: o.output.open });
+  return report;
+}

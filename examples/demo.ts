@@ -1,6 +1,7 @@
 // The demo (`loadfarm demo`): HTTP, WebSocket and binary TCP users against built-in loopback targets.
-// The HTTP/WebSocket server is the target; the TCP service's address arrives as u.params.tcp.
+// The HTTP/WebSocket server is the target; the IoT device service's address arrives as u.params.iot.
 import { defineScenario } from 'loadfarm';
+import { device } from './iot-device';
 
 export default defineScenario({
   name: 'demo',
@@ -14,7 +15,7 @@ export default defineScenario({
   thresholds: {
     'http.*': ['p(99) < 500'],
     'ws.echo': ['p(99) < 500'],
-    'tcp.ping': ['p(99) < 500'],
+    'tcp.*': ['p(99) < 500'],
     errors: ['rate < 0.01'],
   },
   flows: [
@@ -41,21 +42,10 @@ export default defineScenario({
       },
     },
     {
+      // IoT devices on a binary TCP protocol (examples/iot-device.ts): login, then telemetry and command polls.
       name: 'device',
       weight: 1,
-      async user(u) {
-        const conn = await u.tcp.connect(u.params.tcp);
-        for (let seq = 1; seq <= 3; seq++) {
-          const req = Buffer.alloc(9);
-          req.writeUInt32BE(5, 0);
-          req.writeUInt8(1, 4);
-          req.writeUInt32BE(seq, 5);
-          conn.write(req);
-          const reply = await conn.readFrame({ name: 'ping' });
-          u.check('pong', reply[0] === 2 && reply.readUInt32BE(1) === seq);
-        }
-        await conn.close();
-      },
+      user: (u) => device(u, { address: u.params.iot, messages: 4, think: [0.05, 0.15] }),
     },
   ],
 });

@@ -19,7 +19,24 @@ export type {
 } from './scenario/types';
 export type { HttpClient, HttpRequestOptions, HttpResponse } from './protocols/http';
 export type { WsClient, WsConnection, WsConnectOptions, WsMessage, WaitOptions } from './protocols/ws';
-export type { TcpClient, TcpConnection, TcpConnectOptions, ReadOptions, LengthFrameOptions } from './protocols/tcp';
+export type {
+  TcpClient,
+  TcpConnection,
+  TcpConnectOptions,
+  ReadOptions,
+  LengthFrameOptions,
+  FramedTcpConnection,
+  ReceiveOptions,
+  FrameRequestOptions,
+  SessionProtocol,
+  TcpSession,
+  SessionMessage,
+  MessageSpec,
+  MessageSpecs,
+  SessionRequestOptions,
+  SessionSendOptions,
+  SessionReceiveOptions,
+} from './protocols/tcp';
 export type {
   SocketIoClient,
   SocketIoConnection,

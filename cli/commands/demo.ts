@@ -14,19 +14,23 @@ export function demoCommand(): Command {
     .option('--open', 'open report.html in the browser when the run ends')
     .action(async (flags: { workers: string; store: string; json?: boolean; quiet?: boolean; open?: boolean }) => {
       const targets = await startDemoTargets();
-      process.stderr.write(`demo targets: ${targets.httpUrl} (HTTP), ${targets.wsUrl} (WebSocket), ${targets.tcpAddress} (binary TCP)\n`);
+      process.stderr.write(`demo targets: ${targets.httpUrl} (HTTP), ${targets.wsUrl} (WebSocket), ${targets.iotAddress} (binary TCP, IoT devices)\n`);
       try {
         const report = await runLocal(path.join(packageRoot(), 'examples', 'demo.ts'), {
           workers: flags.workers,
           store: flags.store,
           target: targets.httpUrl,
-          param: [`tcp=${targets.tcpAddress}`],
+          param: [`iot=${targets.iotAddress}`],
           interval: '1s',
           json: flags.json,
           quiet: flags.quiet,
           open: flags.open,
         });
-        process.stderr.write(`the targets saw ${targets.seen.http} HTTP requests, ${targets.seen.wsMessages} WebSocket messages, ${targets.seen.tcpFrames} TCP frames\n`);
+        const { http, wsMessages, iot } = targets.seen;
+        process.stderr.write(
+          `the targets saw ${http} HTTP requests, ${wsMessages} WebSocket messages, ` +
+            `${iot.logins} device logins, ${iot.telemetry} telemetry messages, ${iot.polls} command polls (${iot.errors} device errors)\n`,
+        );
         process.exitCode = report.exitCode;
       } finally {
         await targets.close();

@@ -7,35 +7,27 @@ import { targetProblem } from '../../worker/scenario/validate';
 import type { Snapshot } from '../../worker/metrics/snapshot';
 import { UsageError, EXIT } from '../errors';
 import { Problems } from '../options';
-import { DEFAULT_STORE, parseRunFlags, runOnLocalFarm } from './run';
+import { dispatchRun, parseRunFlags, runOptions, type RunFlags } from './run';
 
-interface HoldFlags {
+interface HoldFlags extends RunFlags {
   connections: string;
   delay: string;
   interval: string;
   timeout: string;
   hold: string;
-  workers: string;
-  sourceIps?: string;
-  store: string;
-  json?: boolean;
-  out?: string;
 }
 
 export function holdCommand(): Command {
-  return new Command('hold')
-    .description('the connection-ceiling test: open N connections, hold them, close them')
-    .argument('<target>', 'tcp://host:port, ws://host:port/path or wss://…')
-    .option('-c, --connections <n>', 'connections to open across all workers', '100')
-    .option('--delay <duration>', "pause between one worker's dials", '10ms')
-    .option('--interval <duration>', 'how often to print counts', '1s')
-    .option('--timeout <duration>', 'time allowed for each dial', '5s')
-    .option('--hold <duration>', 'how long to hold once all are dialed', '30s')
-    .option('-w, --workers <n>', 'worker processes sharing the connections', '1')
-    .option('--source-ips <list>', 'local addresses to spread connections over: 127.0.0.2-127.0.0.20, a,b,c or a CIDR')
-    .option('--store <url>', 'file://DIR or s3://BUCKET/PREFIX', DEFAULT_STORE)
-    .option('--json', 'print report.json instead of the text report')
-    .option('--out <dir>', 'also write report.json and report.txt here')
+  return runOptions(
+    new Command('hold')
+      .description('the connection-ceiling test: open N connections, hold them, close them (local farm or --env)')
+      .argument('<target>', 'tcp://host:port, ws://host:port/path or wss://…')
+      .option('-c, --connections <n>', 'connections to open across all workers', '100')
+      .option('--delay <duration>', "pause between one worker's dials", '10ms')
+      .option('--interval <duration>', 'how often to print counts', '1s')
+      .option('--timeout <duration>', 'time allowed for each dial', '5s')
+      .option('--hold <duration>', 'how long to hold once all are dialed', '30s'),
+  )
     .addHelpText('after', '\nExit code 0 only when every connection was established and held to the end; 2 otherwise.')
     .action(async (target: string, flags: HoldFlags) => {
       const p = new Problems();
@@ -46,20 +38,19 @@ export function holdCommand(): Command {
       const problem = targetProblem(target);
       if (problem) p.add('target', problem, target);
       else if (!/^(tcp|wss?):/.test(target)) p.add('target', 'tcp://host:port, ws://… or wss://… (hold opens raw connections)', target);
-      const settings = parseRunFlags({ workers: flags.workers, interval: flags.interval, sourceIps: flags.sourceIps, store: flags.store }, p);
+      const settings = parseRunFlags({ ...flags, workers: flags.workers ?? '1', threshold: undefined, param: undefined }, p);
       if (connections < settings.workers) p.add('--connections', `at least one per worker (${settings.workers})`, flags.connections);
       if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
 
+      // With --env the instances online decide the worker count; the split is then per instance.
       const options: HoldOptions = { target, connections, workers: settings.workers, delayMs, holdMs, timeoutMs };
       const code = `module.exports = require('loadfarm').holdScenario(${JSON.stringify(options)});\n`;
       const scenario = evaluateScenario(code, '<hold>', api) as ReturnType<typeof holdScenario>;
       const view = new HoldView(connections);
-      const report = await runOnLocalFarm(
-        { code, path: '<hold>', scenario, target },
-        { ...settings, thresholds: {}, params: {} },
-        { ...flags, quiet: true },
-        { connections, onSnapshots: (fresh, note) => note(view.add(fresh)) },
-      );
+      const report = await dispatchRun({ code, path: '<hold>', scenario, target }, settings, { ...flags, quiet: true }, {
+        connections,
+        onSnapshots: (fresh, note) => note(view.add(fresh)),
+      });
       process.exitCode = report.status === 'passed' ? EXIT.passed : EXIT.incomplete;
     });
 }

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { startIotServer, type IotCounts } from './iot-server';
 
 /**
  * Small loopback services to point load at: the demo's targets and the tests' well-behaved
@@ -15,17 +16,29 @@ import { WebSocketServer } from 'ws';
  * WS    /ws                each text message {"id":…} comes back as {"id":…,"echo":…}
  * TCP   frames of [u32 BE length][payload]; payload [u8 type][u32 BE seq][body]:
  *       type 1 PING → type 2 PONG with the same seq and body
+ * IoT   the binary device service of ./iot-server.ts (login, telemetry, command polls)
  */
 export interface DemoTargets {
   httpUrl: string;
   wsUrl: string;
   tcpAddress: string;
-  seen: { http: number; httpByPath: Record<string, number>; wsConnections: number; wsMessages: number; tcpConnections: number; tcpFrames: number };
+  /** `tcp://host:port` of the IoT device service. */
+  iotAddress: string;
+  seen: {
+    http: number;
+    httpByPath: Record<string, number>;
+    wsConnections: number;
+    wsMessages: number;
+    tcpConnections: number;
+    tcpFrames: number;
+    iot: IotCounts;
+  };
   close(): Promise<void>;
 }
 
 export async function startDemoTargets(host = '127.0.0.1'): Promise<DemoTargets> {
-  const seen: DemoTargets['seen'] = { http: 0, httpByPath: {}, wsConnections: 0, wsMessages: 0, tcpConnections: 0, tcpFrames: 0 };
+  const iot = await startIotServer(host);
+  const seen: DemoTargets['seen'] = { http: 0, httpByPath: {}, wsConnections: 0, wsMessages: 0, tcpConnections: 0, tcpFrames: 0, iot: iot.seen };
   const server = http.createServer((req, res) => {
     seen.http++;
     const url = new URL(req.url ?? '/', 'http://x');
@@ -98,7 +111,12 @@ export async function startDemoTargets(host = '127.0.0.1'): Promise<DemoTargets>
       }
     });
   });
-  await Promise.all([listen(server, host), listen(tcp, host)]);
+  try {
+    await Promise.all([listen(server, host), listen(tcp, host)]);
+  } catch (err) {
+    await iot.close();
+    throw err;
+  }
   const hp = (server.address() as AddressInfo).port;
   const tp = (tcp.address() as AddressInfo).port;
   const h = host.includes(':') ? `[${host}]` : host;
@@ -106,12 +124,13 @@ export async function startDemoTargets(host = '127.0.0.1'): Promise<DemoTargets>
     httpUrl: `http://${h}:${hp}`,
     wsUrl: `ws://${h}:${hp}/ws`,
     tcpAddress: `tcp://${h}:${tp}`,
+    iotAddress: iot.address,
     seen,
     async close() {
       for (const client of wss.clients) client.terminate();
       for (const s of sockets) s.destroy();
       server.closeAllConnections();
-      await Promise.all([new Promise((r) => wss.close(r)), new Promise((r) => server.close(r)), new Promise((r) => tcp.close(r))]);
+      await Promise.all([new Promise((r) => wss.close(r)), new Promise((r) => server.close(r)), new Promise((r) => tcp.close(r)), iot.close()]);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Histogram } from '../../worker/metrics/histogram';
 import { WORKER_EXIT_TEXT, type Plan, type WorkerStatus } from '../../worker/plan/plan';
 import type { FleetWorkerState } from '../fleet/fleet';
 import { EXIT } from '../errors';
+import { formatDuration } from '../../worker/scenario/duration';
 import { total, type Merged } from '../merge/merge';
 import { evaluateThresholds } from './thresholds';
 import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
@@ -78,6 +79,7 @@ export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportIn
       startedAt: st?.startedAt ?? null,
       endedAt: st?.endedAt ?? null,
       snapshots: t?.snapshots ?? 0,
+      covered: t ? { from: t.first, to: t.last } : null,
       requests: t?.ops ?? 0,
       errors: t?.errors ?? 0,
       usersMax: t?.usersMax ?? 0,
@@ -92,7 +94,10 @@ export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportIn
     };
   });
   for (const w of workers) {
-    if (w.state !== 'done') warnings.push(`worker ${w.index} ${w.state}${w.message ? `: ${w.message}` : ''}; its numbers cover ${w.snapshots} snapshot(s) only`);
+    if (w.state !== 'done') {
+      const span = w.covered ? ` (${formatDuration(w.covered.to - w.covered.from)} from ${new Date(w.covered.from).toISOString().slice(11, 19)} UTC)` : '';
+      warnings.push(`worker ${w.index} ${w.state}${w.message ? `: ${w.message}` : ''}; its numbers cover ${w.snapshots} snapshot(s) only${span}`);
+    }
   }
   if (merged.arrivals.dropped > 0) warnings.push(`${merged.arrivals.dropped} arrivals were dropped at the maxUsers cap`);
   if (merged.counters['loadfarm.identities_exhausted']) warnings.push(`${merged.counters['loadfarm.identities_exhausted']} arrivals found no free user identity`);

@@ -63,6 +63,8 @@ export interface WorkerReport {
   startedAt: number | null;
   endedAt: number | null;
   snapshots: number;
+  /** The stretch its snapshots cover (epoch ms), or null without any: what a lost worker measured. */
+  covered: { from: number; to: number } | null;
   requests: number;
   errors: number;
   usersMax: number;

@@ -12,6 +12,7 @@ import { parseDuration } from '../../worker/scenario/duration';
 import type { Plan } from '../../worker/plan/plan';
 import type { PreparedScenario } from '../scenario';
 import type { Report } from '../report/types';
+import type { Snapshot } from '../../worker/metrics/snapshot';
 import { conductRun, type OutputFlags, type RunSettings } from './conduct';
 
 /** Where a worker machine finds node and the worker bundle (tests point these at this machine). */
@@ -37,6 +38,8 @@ export interface CloudTarget {
   install?: WorkerInstall;
   /** SSM status refresh interval, ms. @default 2000 */
   pollMs?: number;
+  /** Replaces the standard progress line with the caller's own view of each batch of snapshots. */
+  onSnapshots?: (fresh: Snapshot[], note: (line: string) => void) => void;
 }
 
 /** runs/<runId>/fleet.json: what `loadfarm attach` needs to follow a run started elsewhere. */
@@ -78,6 +81,7 @@ export async function runOnFarm(prepared: PreparedScenario, settings: Omit<RunSe
     output,
     store,
     notes: choice.notes,
+    onSnapshots: t.onSnapshots,
     fleet: (runId) => {
       const naming = ssmRunNaming(runId);
       const fleet = new SsmFleet({

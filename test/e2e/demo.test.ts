@@ -12,15 +12,18 @@ describe('loadfarm demo', () => {
     const report = JSON.parse(res.stdout) as Report;
     expect(report.status).toBe('passed');
     expect(report.workers.map((w) => w.state)).toEqual(['done', 'done']);
-    for (const metric of ['http.GET /', 'http.GET /items/:id', 'ws.connect', 'ws.echo', 'tcp.connect', 'tcp.ping']) {
+    for (const metric of ['http.GET /', 'http.GET /items/:id', 'ws.connect', 'ws.echo', 'tcp.connect', 'tcp.login', 'tcp.telemetry', 'tcp.poll']) {
       expect(report.metrics[metric]?.count).toBeGreaterThan(0);
     }
     expect(report.errors).toEqual({});
     // What the targets saw equals what the report counted.
-    const seen = /the targets saw (\d+) HTTP requests, (\d+) WebSocket messages, (\d+) TCP frames/.exec(res.stderr);
+    const seen = /the targets saw (\d+) HTTP requests, (\d+) WebSocket messages, (\d+) device logins, (\d+) telemetry messages, (\d+) command polls \((\d+) device errors\)/.exec(res.stderr);
     expect(seen).not.toBeNull();
     expect(Number(seen![1])).toBe(report.metrics['http.GET /'].count + report.metrics['http.GET /items/:id'].count);
     expect(Number(seen![2])).toBe(report.metrics['ws.echo'].count);
-    expect(Number(seen![3])).toBe(report.metrics['tcp.ping'].count);
+    expect(Number(seen![3])).toBe(report.metrics['tcp.login'].count);
+    expect(Number(seen![4])).toBe(report.metrics['tcp.telemetry'].count);
+    expect(Number(seen![5])).toBe(report.metrics['tcp.poll'].count);
+    expect(Number(seen![6])).toBe(0);
   });
 });

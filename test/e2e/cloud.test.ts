@@ -1,0 +1,285 @@
+/**
+ * The whole cloud path on one machine: the scenario is bundled and put in S3 (a real S3
+ * protocol server), SSM SendCommand (mocked, the one part of AWS that cannot run here) EXECUTES
+ * the exact shell script it was given as local processes, the workers read their plan from S3
+ * and write snapshots back, and the CLI merges them into the report.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CancelCommandCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParametersCommand,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  SSMClient,
+  type SendCommandCommandInput,
+} from '@aws-sdk/client-ssm';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { parameterNames } from '../../infra/names';
+import { runOnFarm, reattachFleet, type FleetRecord, fleetRecordKey } from '../../cli/run/cloud';
+import { followRun } from '../../cli/run/execute';
+import { prepareScenario } from '../../cli/scenario';
+import { openStore } from '../../worker/store/open';
+import { getJson } from '../../worker/store/store';
+import { layout } from '../../worker/store/layout';
+import { startDemoTargets, type DemoTargets } from '../../cli/demo/targets';
+import { startS3rver, s3rverCredentials, type S3rverHandle } from '../helpers/s3rver';
+import { ROOT, rmTemp, tempDir, writeScenario } from '../helpers/cli';
+import type { Plan } from '../../worker/plan/plan';
+import type { Report } from '../../cli/report/types';
+
+const ENV = 'itest';
+const INSTANCES = ['i-0000000000000000a', 'i-0000000000000000b', 'i-0000000000000000c'];
+
+let s3: S3rverHandle;
+let targets: DemoTargets;
+let dir: string;
+const savedEnv = { ...process.env };
+
+/** The fake SSM agent: runs each command's script once per instance, as SSM would. */
+class FakeAgent {
+  readonly sent: SendCommandCommandInput[] = [];
+  readonly procs = new Map<string, { child: ChildProcess; exit?: number; signal?: string; stderr: string }>();
+  private n = 0;
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  send(input: SendCommandCommandInput) {
+    this.sent.push(input);
+    const id = `cmd-${++this.n}`;
+    for (const instanceId of input.InstanceIds ?? []) {
+      const child = spawn('/bin/sh', ['-c', input.Parameters!.commands![0]], {
+        env: { ...this.env, AWS_SSM_INSTANCE_ID: instanceId, AWS_SSM_REGION_NAME: 'us-east-1' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const entry: { child: ChildProcess; exit?: number; signal?: string; stderr: string } = { child, stderr: '' };
+      child.stderr!.on('data', (b: Buffer) => (entry.stderr += b.toString()));
+      child.on('exit', (code, signal) => {
+        entry.exit = code ?? -1;
+        entry.signal = signal ?? undefined;
+      });
+      this.procs.set(`${id}/${instanceId}`, entry);
+    }
+    return { Command: { CommandId: id } };
+  }
+
+  status(commandId: string, instanceId: string) {
+    const p = this.procs.get(`${commandId}/${instanceId}`);
+    if (!p) return undefined;
+    if (p.exit === undefined) return { Status: 'InProgress', ResponseCode: -1 };
+    if (p.signal) return { Status: 'Failed', StatusDetails: 'Failed', ResponseCode: -1, StandardErrorContent: p.stderr };
+    return { Status: p.exit === 0 ? 'Success' : 'Failed', StatusDetails: p.exit === 0 ? 'Success' : 'Failed', ResponseCode: p.exit, StandardErrorContent: p.stderr };
+  }
+
+  pidOf(instanceId: string): number | undefined {
+    for (const [key, p] of this.procs) if (key.endsWith(`/${instanceId}`) && p.exit === undefined) return p.child.pid;
+    return undefined;
+  }
+
+  async allExited(): Promise<void> {
+    await Promise.all([...this.procs.values()].map((p) => (p.exit !== undefined ? undefined : new Promise((r) => p.child.once('exit', r)))));
+  }
+}
+
+function mockAws(agent: FakeAgent, bucket: string) {
+  const ssm = new SSMClient({ region: 'us-east-1' });
+  const ec2 = new EC2Client({ region: 'us-east-1' });
+  const ssmMock = mockClient(ssm);
+  const ec2Mock = mockClient(ec2);
+  const names = parameterNames(ENV);
+  const facts: Record<string, string> = { bucket, asg: 'asg-itest', region: 'us-east-1', workers: '3', 'expires-at': '2099-01-01T00:00:00.000Z', 'instance-type': 'c7g.large', spot: 'false' };
+  ssmMock.on(GetParametersCommand).resolves({ Parameters: Object.entries(names).map(([k, Name]) => ({ Name, Value: facts[k] })) });
+  ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: INSTANCES.map((InstanceId) => ({ InstanceId, State: { Name: 'running' } })) }] });
+  ssmMock.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: INSTANCES.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })) });
+  ssmMock.on(SendCommandCommand).callsFake((input: SendCommandCommandInput) => agent.send(input));
+  ssmMock.on(ListCommandInvocationsCommand).callsFake((input: { CommandId: string }) => ({
+    CommandInvocations: INSTANCES.map((InstanceId) => ({ InstanceId, CommandId: input.CommandId, ...agent.status(input.CommandId, InstanceId) })).filter((i) => 'Status' in i),
+  }));
+  ssmMock.on(GetCommandInvocationCommand).callsFake((input: { CommandId: string; InstanceId: string }) => ({ CommandId: input.CommandId, InstanceId: input.InstanceId, ...agent.status(input.CommandId, input.InstanceId) }));
+  ssmMock.on(CancelCommandCommand).callsFake((input: { CommandId: string; InstanceIds: string[] }) => {
+    for (const id of input.InstanceIds) agent.procs.get(`${input.CommandId}/${id}`)?.child.kill('SIGKILL');
+    return {};
+  });
+  return { ssm, ec2, ssmMock };
+}
+
+const SCENARIO = `
+import { defineScenario } from 'loadfarm';
+export default defineScenario({
+  name: 'cloud-itest',
+  load: { phases: [{ duration: 'DURATION', arrivalRate: 30 }] },
+  thresholds: { errors: ['rate < 0.01'] },
+  async user(u) {
+    const r = await u.http.get('/items/' + u.id, { name: '/items/:id' });
+    u.check('ok', r.status === 200);
+  },
+});
+`;
+
+beforeAll(async () => {
+  s3 = await startS3rver('loadfarm-itest-results');
+  targets = await startDemoTargets();
+  dir = tempDir();
+  process.env.AWS_ACCESS_KEY_ID = s3rverCredentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = s3rverCredentials.secretAccessKey;
+  process.env.AWS_REGION = 'us-east-1';
+}, 60_000);
+afterAll(async () => {
+  process.env = savedEnv;
+  await targets.close();
+  await s3.close();
+  rmTemp(dir);
+});
+
+function agentEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, AWS_ACCESS_KEY_ID: s3rverCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3rverCredentials.secretAccessKey };
+}
+
+const install = { node: process.execPath, script: path.join(ROOT, 'dist', 'worker.js'), readyFile: null };
+const quiet = { json: true, quiet: true, out: '' };
+
+async function run(duration: string, agent: FakeAgent, extra: { staggerMs?: number; during?: (aws: ReturnType<typeof mockAws>) => void } = {}) {
+  const file = writeScenario(dir, `cloud-${duration}.ts`, SCENARIO.replace('DURATION', duration));
+  const prepared = await prepareScenario(file, targets.httpUrl);
+  const aws = mockAws(agent, s3.bucket);
+  extra.during?.(aws);
+  const out = tempDir('loadfarm-out-');
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    const report = await runOnFarm(
+      prepared,
+      { staggerMs: extra.staggerMs ?? 0, seed: 5, intervalMs: 500, thresholds: {}, params: {}, sourceIps: [] },
+      { ...quiet, out },
+      { env: ENV, region: 'us-east-1', clients: aws, excludeLost: false, s3Endpoint: s3.endpoint, install, pollMs: 200 },
+    );
+    return { report, aws, out };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+describe('the cloud path, with SSM executing the scripts it is sent', () => {
+  it('bundle → S3 → 3 workers started by SSM → S3 → merged report that matches the target', async () => {
+    const agent = new FakeAgent(agentEnv());
+    const before = targets.seen.http;
+    const { report, aws } = await run('2s', agent);
+    await agent.allExited();
+    expect(report.status).toBe('passed');
+    expect(report.workers.map((w) => w.state)).toEqual(['done', 'done', 'done']);
+    expect(report.metrics['http.GET /items/:id'].count).toBe(60);
+    expect(targets.seen.http - before).toBe(60);
+    expect(report.workers.map((w) => w.identity)).toEqual([
+      { first: 0, last: 19 },
+      { first: 20, last: 39 },
+      { first: 40, last: 59 },
+    ]);
+    // Workers due together start in one SendCommand; the script picks each instance's index.
+    expect(agent.sent).toHaveLength(1);
+    const input = agent.sent[0];
+    expect(input).toMatchObject({ DocumentName: 'AWS-RunShellScript', InstanceIds: INSTANCES, OutputS3BucketName: s3.bucket });
+    expect(input.OutputS3KeyPrefix).toBe(`runs/${report.runId}/workers/0/ssm`);
+    expect(input.Parameters!.commands![0]).toContain(`--store s3://${s3.bucket} --run ${report.runId} --worker`);
+    // Plan, scenario, snapshots and report are in the bucket; fleet.json records the commands.
+    const store = await openStore(`s3://${s3.bucket}`, { s3Endpoint: s3.endpoint });
+    expect(await store.get(layout.scenario(report.runId))).toBeDefined();
+    expect((await getJson<Report>(store, layout.report(report.runId)))?.status).toBe('passed');
+    const record = await getJson<FleetRecord>(store, fleetRecordKey(report.runId));
+    expect(record).toMatchObject({ kind: 'ssm', env: ENV, instances: INSTANCES, commands: { 0: 'cmd-1', 1: 'cmd-1', 2: 'cmd-1' } });
+    expect(aws.ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(0);
+  });
+
+  it('with a stagger, one SendCommand per worker at t0 + i·stagger', async () => {
+    const agent = new FakeAgent(agentEnv());
+    const t0 = Date.now();
+    const sentAt: number[] = [];
+    const { report } = await run('1s', agent, {
+      staggerMs: 700,
+      during: (aws) => aws.ssmMock.on(SendCommandCommand).callsFake((input: SendCommandCommandInput) => (sentAt.push(Date.now() - t0), agent.send(input))),
+    });
+    expect(report.status).toBe('passed');
+    expect(agent.sent.map((s) => s.InstanceIds)).toEqual(INSTANCES.map((i) => [i]));
+    expect(sentAt[1] - sentAt[0]).toBeGreaterThanOrEqual(650);
+    expect(sentAt[2] - sentAt[0]).toBeGreaterThanOrEqual(1350);
+  });
+
+  it('a worker killed mid-run is named in the report, with the window it covered; the run is incomplete', async () => {
+    const agent = new FakeAgent(agentEnv());
+    let killed = false;
+    const store = await openStore(`s3://${s3.bucket}`, { s3Endpoint: s3.endpoint });
+    const known = new Set(await store.listFolders('runs/'));
+    // Kill worker 1 once it has written two snapshots to S3.
+    const timer = setInterval(async () => {
+      const pid = agent.pidOf(INSTANCES[1]);
+      if (!pid || killed) return;
+      for (const id of await store.listFolders('runs/')) {
+        if (known.has(id)) continue;
+        if ((await store.list(layout.snapshotsPrefix(id, 1))).length >= 2 && !killed) {
+          killed = true;
+          process.kill(pid, 'SIGKILL');
+        }
+      }
+    }, 100);
+    const { report } = await run('3s', agent);
+    clearInterval(timer);
+    expect(killed).toBe(true);
+    expect(report.status).toBe('incomplete');
+    expect(report.exitCode).toBe(2);
+    expect(report.workers[1].state).toBe('lost');
+    expect(report.workers[1].snapshots).toBeGreaterThanOrEqual(2);
+    expect(report.workers[1].requests).toBeGreaterThan(0);
+    expect(report.workers[1].message).toMatch(/SSM|exit|lost|killed/i);
+    expect(report.workers[0].state).toBe('done');
+    expect(report.warnings.join('\n')).toMatch(/worker 1 lost/);
+  });
+
+  it('a reattach after the CLI is gone follows the recorded commands to the report; a stop marker ends the run early', async () => {
+    // First CLI: starts the run, then "dies" (we stop following right after the workers start).
+    const agent = new FakeAgent(agentEnv());
+    const file = writeScenario(dir, 'cloud-long.ts', SCENARIO.replace('DURATION', '20s'));
+    const prepared = await prepareScenario(file, targets.httpUrl);
+    const aws = mockAws(agent, s3.bucket);
+    const store = await openStore(`s3://${s3.bucket}`, { s3Endpoint: s3.endpoint });
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    const first = runOnFarm(
+      prepared,
+      { staggerMs: 0, seed: 9, intervalMs: 500, thresholds: {}, params: {}, sourceIps: [] },
+      { ...quiet, out: tempDir('loadfarm-out-') },
+      { env: ENV, region: 'us-east-1', clients: aws, excludeLost: false, s3Endpoint: s3.endpoint, install, pollMs: 200 },
+    ).catch(() => undefined);
+    // Wait for the fleet record: the run id and its commands.
+    let runId: string | undefined;
+    for (let i = 0; i < 100 && !runId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      for (const id of (await store.listFolders('runs/')).reverse()) {
+        const plan = await getJson<Plan>(store, layout.plan(id));
+        if (plan?.scenario.name === 'cloud-itest' && plan.loadMs === 20_000 && (await getJson(store, fleetRecordKey(id)))) {
+          runId = id;
+          break;
+        }
+      }
+    }
+    expect(runId).toBeDefined();
+    // Second CLI: attaches from the store and the recorded SSM commands, then stops the run.
+    const plan = (await getJson<Plan>(store, layout.plan(runId!)))!;
+    const fleet = (await reattachFleet(store, plan, aws.ssm, 200))!;
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 1500);
+    const t0 = Date.now();
+    const report = await followRun({ store, fleet, plan, stopSignal: stop.signal, pollMs: 300 });
+    process.stdout.write = write;
+    await first;
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(report.runId).toBe(runId);
+    expect(report.status).toBe('incomplete');
+    expect(report.warnings).toContain('the run was stopped before the end of its load');
+    // The workers saw the marker and ended by themselves, each with its last snapshot.
+    expect(report.workers.map((w) => w.state)).toEqual(['done', 'done', 'done']);
+    expect(report.metrics['http.GET /items/:id'].count).toBeGreaterThan(0);
+    expect(await store.get(layout.stop(runId!))).toBeDefined();
+  });
+});

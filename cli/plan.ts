@@ -17,6 +17,7 @@ export interface PlanInput {
   thresholds?: Record<string, string[]>;
   sourceIps?: string[];
   params?: Record<string, string>;
+  rawEvents?: boolean;
   /** First user number of the farm. @default 0 */
   idBase?: number;
   now?: number;
@@ -53,6 +54,7 @@ export function makePlan(input: PlanInput): Plan {
     sourceIps: input.sourceIps ?? [],
     thresholds,
     params: input.params ?? {},
+    rawEvents: input.rawEvents ?? false,
     httpConnections: s.http?.connections ?? null,
     workers: shares.map((share, index) => ({
       index,

@@ -18,7 +18,17 @@ export type {
   HttpOptions,
 } from './scenario/types';
 export type { HttpClient, HttpRequestOptions, HttpResponse } from './protocols/http';
-export type { WsClient, WsConnection, WsConnectOptions, WsMessage, WaitOptions } from './protocols/ws';
+export type {
+  WsClient,
+  WsConnection,
+  WsConnectOptions,
+  WsMessage,
+  WaitOptions,
+  WsHeartbeatOptions,
+  WsRandomDisconnectOptions,
+  WsReconnectInfo,
+} from './protocols/ws';
+export type { ReconnectOptions } from './protocols/reconnect';
 export type {
   TcpClient,
   TcpConnection,

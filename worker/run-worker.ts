@@ -5,6 +5,7 @@ import { Engine } from './engine/engine';
 import type { Runtime } from './engine/scope';
 import { HealthMonitor } from './metrics/health';
 import { Recorder } from './metrics/recorder';
+import { RawEventWriter } from './metrics/raw-events';
 import { WORKER_EXIT, type Plan, type WorkerStatus } from './plan/plan';
 import { evaluateScenario, scenarioFrom } from './scenario/load';
 import { layout } from './store/layout';
@@ -71,6 +72,7 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   if ('problems' in loaded) return fail(WORKER_EXIT.badInput, `the scenario is not valid: ${loaded.problems.join('; ')}`);
 
   const recorder = new Recorder(index);
+  const events = plan.rawEvents ? new RawEventWriter(store, runId, index) : undefined;
   const health = new HealthMonitor();
   const cutController = new AbortController();
   // Every waiting user listens on this one signal.
@@ -85,6 +87,7 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
     signal: cutController.signal,
     dispatcher,
     params: plan.params ?? {},
+    events,
     timeoutMs: plan.timeoutMs,
     sourceAddress,
   };
@@ -107,6 +110,8 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   let writing: Promise<void> = Promise.resolve();
   let storeFailure: Error | undefined;
   const flush = (final: boolean) => {
+    events?.flush();
+    if (final && events && events.dropped > 0) recorder.count('loadfarm.raw_events_dropped', events.dropped);
     unsent.push(recorder.cut(health.take(), final));
     writing = writing.then(async () => {
       while (unsent.length > 0) {
@@ -158,6 +163,10 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
     clearInterval(snapshotTimer);
     clearTimeout(stopPoll);
     signal?.removeEventListener('abort', onAbort);
+  }
+  if (events) {
+    events.flush();
+    await events.close().catch((err: Error) => log(`raw events: ${err.message}`));
   }
   await flush(true);
   health.stop();

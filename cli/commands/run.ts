@@ -25,6 +25,7 @@ export interface RunFlags extends WhereFlags, OutputFlags {
   param?: string[];
   sourceIps?: string;
   excludeLost?: boolean;
+  rawEvents?: boolean;
 }
 
 /** Local workers when neither --workers nor --env says otherwise. */
@@ -40,7 +41,8 @@ export function runCommand(): Command {
       .option('--param <key=value>', 'a value the scenario reads as u.params.key (repeatable)', collect)
       .option('--seed <n>', 'run seed (worker i uses seed + i); random when absent')
       .option('--stagger <duration>', 'delay between worker starts', '0s')
-      .option('--interval <duration>', 'snapshot interval', '5s'),
+      .option('--interval <duration>', 'snapshot interval', '5s')
+      .option('--raw-events', 'also keep every operation (time, worker, user, metric, latency, bytes, outcome) as gzip NDJSON in the store'),
   ).action(async (file: string, flags: RunFlags) => {
     const settings = parseRunFlags(flags);
     const prepared = await prepareScenario(file, flags.target);
@@ -81,7 +83,7 @@ export function parseRunFlags(flags: RunFlags, p = new Problems()): RunSettings 
   if (flags.excludeLost && flags.env === undefined) p.add('--exclude-lost', 'an --env to go with it', true);
   checkWhere(p, flags);
   if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
-  return { workers, workersGiven, staggerMs, seed, intervalMs, thresholds, params, sourceIps };
+  return { workers, workersGiven, staggerMs, seed, intervalMs, thresholds, params, sourceIps, rawEvents: flags.rawEvents ?? false };
 }
 
 /** `loadfarm run` from a file (the demo's entry). */

@@ -18,6 +18,8 @@ export interface RunSettings {
   thresholds: Record<string, string[]>;
   params: Record<string, string>;
   sourceIps: string[];
+  /** Keep every operation as gzip NDJSON in the store. */
+  rawEvents?: boolean;
 }
 
 export interface OutputFlags {
@@ -63,6 +65,7 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
     thresholds: s.thresholds,
     params: s.params,
     sourceIps: s.sourceIps,
+    rawEvents: s.rawEvents,
   });
   const live = liveLine(!o.output.quiet);
   const { fleet, command } = o.fleet(runId, live);

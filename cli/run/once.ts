@@ -46,7 +46,7 @@ export async function runOnce(scenario: Scenario, target: string, params: Record
       ]);
       results.push({ name });
     } catch (err) {
-      recordJourneyFailure(runtime, err);
+      recordJourneyFailure(runtime, err, 0);
       results.push({ name, error: (err as Error).message ?? String(err) });
     } finally {
       clearTimeout(timer);

@@ -159,3 +159,29 @@ describe('loadfarm run on the local farm', () => {
     expect(targets.seen.http - before).toBe(2);
   });
 });
+
+describe('loadfarm run --raw-events', () => {
+  it('keeps every operation: the events add up to the report, metric by metric', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const file = writeScenario(dir, 'raw.ts', HTTP_SCENARIO);
+    const store = path.join(dir, 'store-raw');
+    const res = await runCli(['run', file, '--workers', '2', '--target', targets.httpUrl, '--store', store, '--interval', '500ms', '--json', '--raw-events']);
+    expect(res.code).toBe(0);
+    const report = JSON.parse(res.stdout) as Report;
+    const events: { w: number; u: number; m: string; ok: boolean; code?: string }[] = [];
+    for (const w of [0, 1]) {
+      const wdir = path.join(store, 'runs', report.runId, 'workers', String(w));
+      for (const f of fs.readdirSync(wdir).filter((f) => f.startsWith('events-')).sort()) {
+        for (const line of gunzipSync(fs.readFileSync(path.join(wdir, f))).toString().trim().split('\n')) events.push(JSON.parse(line));
+      }
+    }
+    expect(events).toHaveLength(report.requests);
+    for (const [name, m] of Object.entries(report.metrics)) {
+      if (name.startsWith('loadfarm.')) continue;
+      expect(events.filter((e) => e.m === name).length).toBe(m.count);
+    }
+    expect(events.filter((e) => e.m === 'check echo' && e.ok).length).toBe(report.counters['check echo: pass']);
+    expect(new Set(events.filter((e) => e.w === 1).map((e) => e.u)).size).toBe(30);
+    expect(report.counters['loadfarm.raw_events_dropped']).toBeUndefined();
+  });
+});

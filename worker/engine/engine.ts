@@ -149,7 +149,7 @@ export class Engine {
           try {
             await journey(user);
           } catch (err) {
-            recordJourneyFailure(runtime, err);
+            recordJourneyFailure(runtime, err, id);
           } finally {
             // Connections a journey opened end with it.
             user.scope.closeAll();

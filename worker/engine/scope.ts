@@ -1,5 +1,6 @@
 import { errorCode, isGeneratorCode, LoadError, StopError } from '../protocols/errors';
 import type { Recorder } from '../metrics/recorder';
+import type { RawEventSink } from '../metrics/raw-events';
 import type { Dispatcher } from 'undici';
 
 /** What every user of one worker shares. */
@@ -15,6 +16,8 @@ export interface Runtime {
   readonly params: Readonly<Record<string, string>>;
   /** Default per-request timeout for protocol operations, ms. */
   readonly timeoutMs: number;
+  /** Every operation, when the run keeps raw events (`--raw-events`). */
+  readonly events?: RawEventSink;
   /** Picks the local address for the next outgoing connection; undefined lets the OS choose. */
   readonly sourceAddress: () => string | undefined;
 }
@@ -38,6 +41,8 @@ export class UserScope {
   constructor(
     readonly runtime: Runtime,
     private lagMs: number,
+    /** The user's id, for raw events. */
+    readonly userId = 0,
   ) {}
 
   /** Start time (performance.now() ms) of an operation. */
@@ -49,17 +54,26 @@ export class UserScope {
     return start;
   }
 
-  /** Records a completed operation: latency from `start`, one op, payload bytes. */
-  ok(name: string, start: number, sent = 0, received = 0): number {
+  /**
+   * Records a completed operation: latency from `start`, one op, payload bytes. `failure` marks
+   * an exchange that completed but failed (HTTP 503, an unexpected reply): it is timed all the
+   * same and its code counted as an error.
+   */
+  ok(name: string, start: number, sent = 0, received = 0, failure?: string): number {
     const ms = performance.now() - start;
     const r = this.runtime.recorder;
     r.latency(name, ms);
     r.op();
     if (sent !== 0 || received !== 0) r.bytes(sent, received);
+    if (failure !== undefined) r.error(failure);
+    this.runtime.events?.event(this.userId, name, ms, sent, received, failure === undefined, failure);
     return ms;
   }
 
-  /** Records a failed operation and returns the error to throw (a StopError is passed through unrecorded). */
+  /**
+   * Records a failed operation and returns the error to throw (a StopError is passed through
+   * unrecorded). `what` names the operation in the message and in raw events.
+   */
   fail(err: unknown, what: string): Error {
     if (err instanceof StopError || this.runtime.signal.aborted) return err instanceof StopError ? err : new StopError();
     if (err instanceof LoadError && err.recorded) return err;
@@ -68,6 +82,7 @@ export class UserScope {
     r.op();
     if (isGeneratorCode(code)) r.generatorError(code);
     else r.error(code);
+    this.runtime.events?.event(this.userId, what, 0, 0, 0, false, code);
     const message = err instanceof Error ? err.message : String(err);
     return new LoadError(code, `${what}: ${code}${message && !message.includes(code) ? ` (${message})` : ''}`, true, { cause: err });
   }

@@ -30,7 +30,7 @@ export class VirtualUser implements User {
     private readonly loadEndsAt = Infinity,
   ) {
     this.rng = createRng(userSeed(runSeed, id));
-    this.scope = new UserScope(runtime, lagMs);
+    this.scope = new UserScope(runtime, lagMs, id);
   }
 
   get worker() {
@@ -46,7 +46,7 @@ export class VirtualUser implements User {
     return (this._http ??= createHttpClient(this.scope));
   }
   get ws() {
-    return (this._ws ??= createWsClient(this.scope));
+    return (this._ws ??= createWsClient(this.scope, this.rng));
   }
   get tcp() {
     return (this._tcp ??= createTcpClient(this.scope));
@@ -100,14 +100,16 @@ export class VirtualUser implements User {
       r.count(`check ${name}: fail`);
       r.error(`check ${name}`);
     }
+    this.runtime.events?.event(this.id, `check ${name}`, 0, 0, 0, ok, ok ? undefined : `check ${name}`);
     return ok;
   }
 }
 
 /** Records a journey's uncaught failure once (clients already recorded their own). */
-export function recordJourneyFailure(runtime: Runtime, err: unknown): void {
+export function recordJourneyFailure(runtime: Runtime, err: unknown, userId = 0): void {
   if (err instanceof StopError || runtime.signal.aborted) return;
   if (err instanceof LoadError && err.recorded) return;
   runtime.recorder.op();
   runtime.recorder.error(`exception ${errorCode(err)}`);
+  runtime.events?.event(userId, 'journey', 0, 0, 0, false, `exception ${errorCode(err)}`);
 }

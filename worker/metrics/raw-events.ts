@@ -30,9 +30,10 @@ export interface RawEventSink {
 
 /**
  * Streams a worker's events to the store as gzip NDJSON parts. Memory is bounded: a part is
- * cut at `partBytes` of text (and at every `flush()`), at most `maxInFlight` parts are being
- * compressed or written at once, and events that arrive while both are full are dropped and
- * counted in `dropped` (the report says so) rather than held.
+ * cut at `partBytes` of text (and at every `flush()`, once per snapshot interval), at most
+ * `maxInFlight` parts (plus the one a flush cuts) are being compressed or written at once, and
+ * events that arrive while the buffer and those are full are dropped and counted in `dropped`
+ * (the report says so) rather than held.
  */
 export class RawEventWriter implements RawEventSink {
   private lines: string[] = [];

@@ -28,6 +28,8 @@ export interface Plan {
   sourceIps: string[];
   /** Threshold expressions by metric name or glob, from the scenario and the command line. */
   thresholds: Record<string, string[]>;
+  /** Keep every operation as gzip NDJSON in the store (`--raw-events`). */
+  rawEvents: boolean;
   /** `--param KEY=VALUE` pairs, seen by users as `u.params`. */
   params: Record<string, string>;
   /** Keep-alive HTTP connections per origin per worker; null for no limit. */

@@ -115,9 +115,8 @@ export function createHttpClient(scope: UserScope): HttpClient {
       clearTimeout(timer);
     }
     const sent = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    const timeMs = scope.ok(metric, start, sent, payload.length);
     const ok = options.expect === undefined ? res.statusCode < 400 : ([] as number[]).concat(options.expect).includes(res.statusCode);
-    if (!ok) rt.recorder.error(`HTTP ${res.statusCode}`);
+    const timeMs = scope.ok(metric, start, sent, payload.length, ok ? undefined : `HTTP ${res.statusCode}`);
     // undici returns a keep-alive socket to its pool one event-loop turn after the response ends;
     // a journey's next request made before then opens another connection. Waiting that turn here,
     // after the time is taken, keeps a sequential user on one connection.

@@ -565,17 +565,15 @@ class Connection implements FramedTcpConnection {
     const name = options.name ?? 'request';
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     return this.exchange(name, () => bytes, options.timeout, (reply, start) => {
-      this.scope.ok(`tcp.${name}`, start);
-      if (options.expect !== undefined && !options.expect(reply)) {
-        throw this.unexpected('unexpected response', name, `a reply of ${reply.length} bytes that expect() refused`);
-      }
+      const refused = options.expect !== undefined && !options.expect(reply);
+      this.scope.ok(`tcp.${name}`, start, 0, 0, refused ? 'unexpected response' : undefined);
+      if (refused) throw this.unexpected('unexpected response', name, `a reply of ${reply.length} bytes that expect() refused`);
       return reply;
     });
   }
 
-  /** @internal Counts `code` for an exchange already timed, and returns the (recorded) error to throw. */
+  /** @internal The error for an exchange already timed and counted as failed with `code` (scope.ok's failure). */
   unexpected(code: string, name: string, detail: string): LoadError {
-    this.scope.runtime.recorder.error(code);
     return new LoadError(code, `tcp ${name} ${this.where}: ${code} (${detail})`, true);
   }
 
@@ -737,13 +735,23 @@ class Session {
     return { kind, type, header, body };
   }
 
-  /** Checks `expect` on a message already timed: another kind counts `unexpected response <KIND>` once. */
-  private expected(msg: { kind: string; body: unknown }, expect: string | readonly string[] | undefined, name: string): void {
-    if (expect === undefined) return;
+  /** Why `msg` is not what `expect` allows (`unexpected response <KIND>`), or undefined when it is. */
+  private refusal(msg: { kind: string; body: unknown }, expect: string | readonly string[] | undefined): { code: string; detail: string } | undefined {
+    if (expect === undefined) return undefined;
     const ok = typeof expect === 'string' ? msg.kind === expect : expect.includes(msg.kind);
-    if (!ok) {
-      const want = typeof expect === 'string' ? expect : expect.join(' or ');
-      throw this.conn.unexpected(`unexpected response ${msg.kind}`, name, `expected ${want}, got ${msg.kind} ${showBody(msg.body)}`);
+    if (ok) return undefined;
+    const want = typeof expect === 'string' ? expect : expect.join(' or ');
+    return { code: `unexpected response ${msg.kind}`, detail: `expected ${want}, got ${msg.kind} ${showBody(msg.body)}` };
+  }
+
+  /** Records the exchange (timed as `tcp.<name>` when named) as one operation, failed if `expect` refuses it. */
+  private settle(msg: { kind: string; body: unknown }, expect: string | readonly string[] | undefined, name: string | undefined, start: number): void {
+    const refused = this.refusal(msg, expect);
+    if (name) {
+      this.conn.scope.ok(`tcp.${name}`, start, 0, 0, refused?.code);
+      if (refused) throw this.conn.unexpected(refused.code, name, refused.detail);
+    } else if (refused) {
+      throw this.conn.scope.fail(new LoadError(refused.code, refused.detail, false), 'tcp receive');
     }
   }
 
@@ -759,8 +767,7 @@ class Session {
       const msg = this.decode(frame);
       const got = msg.header[this.p.seqField];
       if (got !== seq) throw new LoadError('EPROTO', `the reply (${msg.kind}) has seq ${got}, the request had ${seq}`, false);
-      this.conn.scope.ok(`tcp.${name}`, start);
-      this.expected(msg, options.expect, name);
+      this.settle(msg, options.expect, name, start);
       return msg;
     });
   }
@@ -775,8 +782,7 @@ class Session {
     const name = options.name;
     return this.conn.receiveWith({ timeout: options.timeout, name }, (frame, start) => {
       const msg = this.decode(frame);
-      if (name) this.conn.scope.ok(`tcp.${name}`, start);
-      this.expected(msg, options.expect, name ?? 'receive');
+      this.settle(msg, options.expect, name, start);
       return msg;
     });
   }

@@ -1,15 +1,65 @@
 import WebSocket from 'ws';
 import { parseDuration, type Duration } from '../scenario/duration';
+import { createRng, type Rng } from '../engine/rng';
 import { LoadError, StopError } from './errors';
-import type { UserScope } from '../engine/scope';
+import { exponentialDelay, fullJitter, parseReconnect, positiveDuration, type Random, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
+import type { Runtime, UserScope } from '../engine/scope';
 
 export interface WsConnectOptions {
   headers?: Record<string, string>;
   protocols?: string | string[];
-  /** Handshake timeout. @default the scenario's http.timeout */
+  /** Handshake timeout, for the first connect and every reconnect attempt. @default the scenario's http.timeout */
   timeout?: Duration;
   /** Enables permessage-deflate (costs memory per connection). @default false */
   compress?: boolean;
+  /** Keeps the connection checked for life. @default none */
+  heartbeat?: WsHeartbeatOptions;
+  /** The client drops the connection itself at random times, as phones and flaky networks do. @default never */
+  randomDisconnect?: WsRandomDisconnectOptions;
+  /**
+   * Reconnects the same connection object after a drop (server close, error, heartbeat timeout,
+   * random disconnect), with exponential backoff and full jitter; `true` takes the defaults
+   * (`base` 100ms, `cap` 10s, `maxAttempts` 10). @default no reconnection
+   */
+  reconnect?: ReconnectOptions | boolean;
+}
+
+/**
+ * A heartbeat every `interval`, one timer per connection. Without `message`: a protocol ping, and
+ * a pong must come within `timeout` (any pong counts, a `ping()`'s too). With `message`: that
+ * app-level message, and no reply is awaited unless `expect` is given. A heartbeat unanswered
+ * within `timeout` means the connection is dead: it is dropped, `ETIMEDOUT` counted once, and
+ * reconnected when `reconnect` is on. Round trips are timed as `ws.heartbeat`; every heartbeat
+ * sent counts `ws.heartbeats`.
+ */
+export interface WsHeartbeatOptions {
+  interval: Duration;
+  /** An app-level heartbeat (objects are sent as JSON) instead of a protocol ping. */
+  message?: string | Buffer | object;
+  /**
+   * With `message`: recognises the reply. A message it matches while a reply is awaited is taken
+   * by the heartbeat (listeners see it; `waitFor`s do not). A predicate that throws does not match.
+   */
+  expect?: (msg: WsMessage) => boolean;
+  /** How long the pong (or the expected reply) may take. @default the interval */
+  timeout?: Duration;
+}
+
+export interface WsRandomDisconnectOptions {
+  /**
+   * Mean connection lifetime: after every open the client closes the connection (close frame
+   * 1000) after an exponentially distributed time drawn from the user's rng, so the same seed gives
+   * the same times. Counted as `ws.random_disconnects`.
+   */
+  meanInterval: Duration;
+}
+
+/** What `onReconnect` listeners receive. */
+export interface WsReconnectInfo {
+  /** Attempts this reconnection took (1 when the first succeeded). */
+  readonly attempts: number;
+  /** From the drop to the new connection's open, ms (also recorded as `ws.reconnect`). */
+  readonly downtimeMs: number;
 }
 
 export interface WsMessage {
@@ -30,9 +80,21 @@ export interface WaitOptions {
 /**
  * One WebSocket connection. Messages that no `waitFor` has claimed yet wait in an inbox
  * (at most 1000, the oldest dropped beyond that and counted as `ws.inbox_dropped`).
+ *
+ * With `reconnect`, the same object outlives its sockets: while it reconnects, `send`s wait
+ * (in order, at most 1000) and go out once it is open again, pending `waitFor`s keep waiting
+ * until their own timeouts, and the inbox is kept. Metrics: `ws.reconnect_attempts` (every
+ * attempt; a failed attempt is not an error), `ws.reconnects` and `ws.reconnect` (drop to open,
+ * ms) for each success, and when `maxAttempts` run out `ws.reconnect_failed` plus the last
+ * attempt's code as one error; pending waits and sends then fail with that error.
  */
 export interface WsConnection {
-  send(data: string | Buffer | object): void;
+  /**
+   * Sends now when open and resolves at once. While reconnecting, queues the message and resolves
+   * when it is sent, or rejects when reconnection gives up (no need to await it: an unawaited
+   * rejection is not an unhandled one). Throws `ECONNRESET` (counted) once the connection is closed.
+   */
+  send(data: string | Buffer | object): Promise<void>;
   /**
    * Resolves with the first message (already received or still to come) matching `predicate`.
    * A predicate that throws fails the wait with that error.
@@ -44,9 +106,17 @@ export interface WsConnection {
   ping(options?: { timeout?: Duration }): Promise<number>;
   /** Called for every message, claimed or not. */
   onMessage(listener: (msg: WsMessage) => void): void;
+  /**
+   * Called each time the connection is open again, before the sends queued meanwhile go out (so
+   * a listener that sends, e.g. to authenticate again, goes first). Never called without `reconnect`.
+   */
+  onReconnect(listener: (info: WsReconnectInfo) => void): void;
+  /** Closes for good: no reconnection after it. */
   close(code?: number, reason?: string): Promise<void>;
   readonly isOpen: boolean;
-  /** The underlying `ws` socket, for what this API does not cover. */
+  /** True between a drop and the next open (or giving up). */
+  readonly isReconnecting: boolean;
+  /** The current underlying `ws` socket (a new one after each reconnect), for what this API does not cover. */
   readonly socket: WebSocket;
 }
 
@@ -56,6 +126,11 @@ export interface WsClient {
 }
 
 const INBOX_MAX = 1000;
+/** Sends kept while reconnecting; one more fails with ENOBUFS. */
+const QUEUE_MAX = 1000;
+/** What `send` returns when the message went out at once. */
+const SENT: Promise<void> = Promise.resolve();
+const noop = () => {};
 
 class Message implements WsMessage {
   private parsed: unknown;
@@ -75,57 +150,167 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+interface Queued {
+  payload: string | Buffer;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Validated heartbeat, random disconnect and reconnect settings of one connection. */
+interface LiveConfig {
+  readonly heartbeat?: { readonly intervalMs: number; readonly timeoutMs: number; readonly message?: string | Buffer; readonly expect?: (msg: WsMessage) => boolean };
+  readonly disconnectMeanMs?: number;
+  readonly reconnect?: ReconnectPolicy;
+  /** The connection's own random source, seeded from the user's rng at connect. */
+  readonly random: Random;
+  /** Opens a new socket like the first one (headers, protocols, compression, source address). */
+  readonly dial: () => WebSocket;
+  readonly handshakeMs: number;
+}
+
+/**
+ * The state of a connection with heartbeat, random disconnects or reconnect; connections
+ * without them have none of it (no object, no closures, no timers).
+ */
+interface Live {
+  readonly config: LiveConfig;
+  /** The heartbeat's timer while open; the next attempt's delay or its handshake while reconnecting. */
+  timer: NodeJS.Timeout | undefined;
+  disconnectTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the unanswered heartbeat went out; 0 when none is outstanding. */
+  beatSentAt: number;
+  /** Reconnecting: dropped and not open again yet. */
+  down: boolean;
+  droppedAt: number;
+  attempts: number;
+  lastError: unknown;
+  /** The socket of the attempt in progress. */
+  attempt: WebSocket | undefined;
+  queue: Queued[] | undefined;
+  reconnectListeners: ((info: WsReconnectInfo) => void)[] | undefined;
+  readonly beat: () => void;
+  readonly pong: () => void;
+  readonly disconnect: () => void;
+  readonly retry: () => void;
+  readonly abort: () => void;
+}
+
 class Connection implements WsConnection {
   private inbox: Message[] = [];
   private waiters: Waiter[] = [];
   private listeners: ((msg: WsMessage) => void)[] = [];
   private lastSend = 0;
   private closed = false;
+  private readonly live: Live | undefined;
 
   constructor(
-    readonly socket: WebSocket,
+    private current: WebSocket,
     private readonly scope: UserScope,
     private readonly url: string,
+    config?: LiveConfig,
   ) {
-    const rec = scope.runtime.recorder;
-    socket.on('message', (raw: Buffer, isBinary: boolean) => {
-      rec.bytes(0, raw.length);
-      const msg = new Message(isBinary ? raw : raw.toString('utf8'), isBinary);
-      for (const l of this.listeners) l(msg);
-      for (let i = 0; i < this.waiters.length; i++) {
-        const w = this.waiters[i];
-        let matched: boolean;
-        try {
-          matched = w.predicate(msg);
-        } catch (err) {
-          // A predicate that throws (json() on a text push) fails its own wait, not the socket.
-          this.waiters.splice(i--, 1);
-          clearTimeout(w.timer);
-          w.reject(this.scope.fail(err, `ws ${this.url}`));
-          continue;
-        }
-        if (matched) {
-          this.waiters.splice(i, 1);
-          clearTimeout(w.timer);
-          w.resolve(msg);
-          return;
-        }
-      }
-      if (this.inbox.length >= INBOX_MAX) {
-        this.inbox.shift();
-        rec.count('ws.inbox_dropped');
-      }
-      this.inbox.push(msg);
-    });
-    socket.on('close', () => this.onClosed(new LoadError('ECONNRESET', `ws ${url}: closed by the server`, false)));
-    socket.on('error', (err) => this.onClosed(err));
+    if (config !== undefined) this.live = this.makeLive(config);
+    this.attach(current);
+    if (this.live !== undefined) this.startTimers(this.live);
+  }
+
+  get socket(): WebSocket {
+    return this.current;
   }
 
   get isOpen() {
-    return this.socket.readyState === WebSocket.OPEN;
+    return this.current.readyState === WebSocket.OPEN;
   }
 
-  private onClosed(err: Error) {
+  get isReconnecting() {
+    return this.live?.down === true;
+  }
+
+  private makeLive(config: LiveConfig): Live {
+    const live: Live = {
+      config,
+      timer: undefined,
+      disconnectTimer: undefined,
+      beatSentAt: 0,
+      down: false,
+      droppedAt: 0,
+      attempts: 0,
+      lastError: undefined,
+      attempt: undefined,
+      queue: undefined,
+      reconnectListeners: undefined,
+      beat: config.heartbeat ? () => this.beat(live) : noop,
+      pong: config.heartbeat ? () => live.beatSentAt !== 0 && this.beatAnswered(live) : noop,
+      disconnect: config.disconnectMeanMs !== undefined ? () => this.randomDisconnect(live) : noop,
+      retry: config.reconnect ? () => this.attempt(live) : noop,
+      abort: config.reconnect ? () => this.destroy() : noop,
+    };
+    return live;
+  }
+
+  private attach(socket: WebSocket) {
+    socket.on('message', (raw: Buffer, isBinary: boolean) => this.received(raw, isBinary));
+    socket.on('close', () => this.dropped(new LoadError('ECONNRESET', `ws ${this.url}: closed by the server`, false)));
+    socket.on('error', (err) => this.dropped(err));
+    const hb = this.live?.config.heartbeat;
+    if (hb !== undefined && hb.message === undefined) socket.on('pong', this.live!.pong);
+  }
+
+  private received(raw: Buffer, isBinary: boolean) {
+    this.scope.runtime.recorder.bytes(0, raw.length);
+    const msg = new Message(isBinary ? raw : raw.toString('utf8'), isBinary);
+    for (const l of this.listeners) l(msg);
+    const live = this.live;
+    if (live !== undefined && live.beatSentAt !== 0 && live.config.heartbeat?.expect !== undefined && heartbeatReply(live.config.heartbeat.expect, msg)) {
+      this.beatAnswered(live);
+      return;
+    }
+    for (let i = 0; i < this.waiters.length; i++) {
+      const w = this.waiters[i];
+      let matched: boolean;
+      try {
+        matched = w.predicate(msg);
+      } catch (err) {
+        // A predicate that throws (json() on a text push) fails its own wait, not the socket.
+        this.waiters.splice(i--, 1);
+        clearTimeout(w.timer);
+        w.reject(this.scope.fail(err, `ws ${this.url}`));
+        continue;
+      }
+      if (matched) {
+        this.waiters.splice(i, 1);
+        clearTimeout(w.timer);
+        w.resolve(msg);
+        return;
+      }
+    }
+    if (this.inbox.length >= INBOX_MAX) {
+      this.inbox.shift();
+      this.scope.runtime.recorder.count('ws.inbox_dropped');
+    }
+    this.inbox.push(msg);
+  }
+
+  /**
+   * The current socket is gone (`clientClose`: the client closes it with a close frame). With
+   * `reconnect` the connection comes back; otherwise it is closed for good.
+   */
+  private dropped(err: Error, clientClose = false) {
+    const live = this.live;
+    if (live === undefined) return this.closedFor(err);
+    if (this.closed || live.down) return;
+    this.stopTimers(live);
+    const old = this.current;
+    old.removeAllListeners();
+    old.on('error', noop);
+    if (clientClose) old.close(1000, 'random disconnect');
+    else old.terminate();
+    if (live.config.reconnect !== undefined && !this.scope.runtime.signal.aborted) this.startReconnect(live, err);
+    else this.closedFor(err);
+  }
+
+  /** Closed for good by a failure: pending waits fail with `err` (each counted unless it already is). */
+  private closedFor(err: Error) {
     if (this.closed) return;
     this.closed = true;
     this.scope.runtime.recorder.connectionClosed();
@@ -138,12 +323,207 @@ class Connection implements WsConnection {
     }
   }
 
-  send(data: string | Buffer | object): void {
-    if (!this.isOpen) throw this.scope.fail(new LoadError('ECONNRESET', 'the connection is closed', false), `ws send ${this.url}`);
-    const payload = typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data);
-    this.scope.runtime.recorder.bytes(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length, 0);
+  // -- heartbeat and random disconnects: only while open --------------------------------------
+
+  private startTimers(live: Live) {
+    const { heartbeat, disconnectMeanMs, random } = live.config;
+    if (heartbeat !== undefined) live.timer = setTimeout(live.beat, heartbeat.intervalMs);
+    if (disconnectMeanMs !== undefined) live.disconnectTimer = setTimeout(live.disconnect, exponentialDelay(disconnectMeanMs, random));
+  }
+
+  private stopTimers(live: Live) {
+    clearTimeout(live.timer);
+    clearTimeout(live.disconnectTimer);
+    live.timer = live.disconnectTimer = undefined;
+    live.beatSentAt = 0;
+  }
+
+  /** The heartbeat timer: sends the next heartbeat, or finds the last one unanswered. */
+  private beat(live: Live) {
+    const hb = live.config.heartbeat!;
+    live.timer = undefined;
+    if (live.beatSentAt !== 0) {
+      live.beatSentAt = 0;
+      const what = hb.message === undefined ? 'pong' : 'heartbeat reply';
+      this.dropped(this.scope.fail(new LoadError('ETIMEDOUT', `no ${what} within ${hb.timeoutMs} ms`, false), `ws heartbeat ${this.url}`));
+      return;
+    }
+    this.scope.runtime.recorder.count('ws.heartbeats');
+    if (hb.message === undefined) this.current.ping();
+    else this.transmit(hb.message);
+    if (hb.message === undefined || hb.expect !== undefined) {
+      live.beatSentAt = performance.now();
+      live.timer = setTimeout(live.beat, hb.timeoutMs);
+    } else live.timer = setTimeout(live.beat, hb.intervalMs);
+  }
+
+  private beatAnswered(live: Live) {
+    const rtt = this.scope.ok('ws.heartbeat', live.beatSentAt);
+    live.beatSentAt = 0;
+    clearTimeout(live.timer);
+    // The next heartbeat is due an interval after this one went out.
+    live.timer = setTimeout(live.beat, Math.max(0, live.config.heartbeat!.intervalMs - rtt));
+  }
+
+  private randomDisconnect(live: Live) {
+    live.disconnectTimer = undefined;
+    this.scope.runtime.recorder.count('ws.random_disconnects');
+    this.dropped(new LoadError('ECONNABORTED', `ws ${this.url}: closed by randomDisconnect`, false), true);
+  }
+
+  // -- reconnection ---------------------------------------------------------------------------
+
+  private startReconnect(live: Live, cause: Error) {
+    live.down = true;
+    live.droppedAt = performance.now();
+    live.attempts = 0;
+    live.lastError = cause;
+    this.scope.runtime.recorder.connectionClosed();
+    this.scope.runtime.signal.addEventListener('abort', live.abort, { once: true });
+    this.scheduleAttempt(live);
+  }
+
+  private scheduleAttempt(live: Live) {
+    const policy = live.config.reconnect!;
+    if (live.attempts >= policy.maxAttempts) return this.giveUp(live);
+    live.timer = setTimeout(live.retry, fullJitter(live.attempts, policy, live.config.random));
+  }
+
+  private attempt(live: Live) {
+    live.timer = undefined;
+    if (this.scope.runtime.signal.aborted) return this.destroy();
+    live.attempts++;
+    this.scope.runtime.recorder.count('ws.reconnect_attempts');
+    let socket: WebSocket;
+    try {
+      socket = live.config.dial();
+    } catch (err) {
+      live.lastError = err;
+      return this.scheduleAttempt(live);
+    }
+    live.attempt = socket;
+    // A failed attempt is not an error of its own: only giving up is.
+    const failed = (err: Error) => {
+      clearTimeout(live.timer);
+      live.timer = live.attempt = undefined;
+      socket.removeAllListeners();
+      socket.on('error', noop);
+      socket.terminate();
+      live.lastError = err;
+      this.scheduleAttempt(live);
+    };
+    live.timer = setTimeout(() => failed(new LoadError('ETIMEDOUT', `no handshake within ${live.config.handshakeMs} ms`, false)), live.config.handshakeMs);
+    socket.once('error', failed);
+    socket.once('unexpected-response', (_req, res) => failed(new LoadError(`HTTP ${res.statusCode}`, `upgrade refused with status ${res.statusCode}`, false)));
+    socket.once('open', () => {
+      clearTimeout(live.timer);
+      live.timer = live.attempt = undefined;
+      socket.removeAllListeners();
+      this.reopened(live, socket);
+    });
+  }
+
+  private reopened(live: Live, socket: WebSocket) {
+    const rt = this.scope.runtime;
+    this.current = socket;
+    live.down = false;
+    rt.signal.removeEventListener('abort', live.abort);
+    rt.recorder.connectionOpened();
+    rt.recorder.count('ws.reconnects');
+    const downtimeMs = this.scope.ok('ws.reconnect', live.droppedAt);
+    this.attach(socket);
+    this.startTimers(live);
+    if (live.reconnectListeners !== undefined) {
+      const info: WsReconnectInfo = { attempts: live.attempts, downtimeMs };
+      for (const l of [...live.reconnectListeners]) {
+        try {
+          l(info);
+        } catch (err) {
+          // Nothing above a socket event can catch it: it is counted here, once.
+          this.scope.fail(err, `ws onReconnect ${this.url}`);
+        }
+      }
+    }
+    const queue = live.queue;
+    live.queue = undefined;
+    if (queue === undefined) return;
+    for (const q of queue) {
+      if (this.isOpen) {
+        this.transmit(q.payload);
+        q.resolve();
+      } else q.reject(this.scope.fail(new LoadError('ECONNRESET', 'the connection closed before the send went out', false), `ws send ${this.url}`));
+    }
+  }
+
+  private giveUp(live: Live) {
+    live.down = false;
+    this.scope.runtime.signal.removeEventListener('abort', live.abort);
+    this.scope.runtime.recorder.count('ws.reconnect_failed');
+    // The gauge let go of this connection at the drop.
+    const err = this.scope.fail(live.lastError, `ws reconnect ${this.url} (gave up after ${live.attempts} attempts)`);
+    this.closed = true;
+    this.scope.untrack(this);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.rejectQueue(live, err);
+  }
+
+  /** Ends everything `live` holds: timers, an attempt in progress, the abort listener, queued sends. */
+  private stopLive(live: Live, queued: () => Error) {
+    this.stopTimers(live);
+    const attempt = live.attempt;
+    if (attempt !== undefined) {
+      live.attempt = undefined;
+      attempt.removeAllListeners();
+      attempt.on('error', noop);
+      attempt.terminate();
+    }
+    if (live.down) {
+      live.down = false;
+      this.scope.runtime.signal.removeEventListener('abort', live.abort);
+    }
+    if (live.queue !== undefined) this.rejectQueue(live, queued());
+  }
+
+  private rejectQueue(live: Live, err: Error) {
+    const queue = live.queue;
+    live.queue = undefined;
+    if (queue !== undefined) for (const q of queue) q.reject(err);
+  }
+
+  private enqueue(live: Live, payload: string | Buffer): Promise<void> {
+    const queue = (live.queue ??= []);
+    if (queue.length >= QUEUE_MAX) {
+      throw this.scope.fail(new LoadError('ENOBUFS', `${QUEUE_MAX} sends already wait for the reconnect`, false), `ws send ${this.url}`);
+    }
     this.lastSend = this.scope.begin();
-    this.socket.send(payload);
+    let entry!: Queued;
+    const sent = new Promise<void>((resolve, reject) => (entry = { payload, resolve, reject }));
+    sent.catch(noop); // a caller that does not await it must not see an unhandled rejection
+    queue.push(entry);
+    return sent;
+  }
+
+  // -- the scenario's API ---------------------------------------------------------------------
+
+  private transmit(payload: string | Buffer) {
+    this.scope.runtime.recorder.bytes(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length, 0);
+    this.current.send(payload);
+  }
+
+  send(data: string | Buffer | object): Promise<void> {
+    const live = this.live;
+    // Closing (a close frame in, the drop not seen yet) counts as reconnecting when it will.
+    if (live?.config.reconnect !== undefined && !this.closed && (live.down || !this.isOpen)) return this.enqueue(live, payloadOf(data));
+    if (!this.isOpen) throw this.scope.fail(new LoadError('ECONNRESET', 'the connection is closed', false), `ws send ${this.url}`);
+    const payload = payloadOf(data);
+    this.lastSend = this.scope.begin();
+    this.transmit(payload);
+    return SENT;
   }
 
   waitFor(predicate: (msg: WsMessage) => boolean, options: WaitOptions = {}): Promise<WsMessage> {
@@ -183,7 +563,7 @@ class Connection implements WsConnection {
   }
 
   request(data: string | Buffer | object, predicate: (msg: WsMessage) => boolean, options?: WaitOptions): Promise<WsMessage> {
-    this.send(data);
+    void this.send(data);
     return this.waitFor(predicate, options);
   }
 
@@ -191,17 +571,18 @@ class Connection implements WsConnection {
     if (!this.isOpen) return Promise.reject(this.scope.fail(new LoadError('ECONNRESET', 'the connection is closed', false), `ws ping ${this.url}`));
     const timeoutMs = parseDuration(options.timeout) ?? this.scope.runtime.timeoutMs;
     const start = this.scope.begin();
+    const socket = this.current;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.socket.off('pong', onPong);
+        socket.off('pong', onPong);
         reject(this.scope.fail(new LoadError('ETIMEDOUT', `no pong within ${timeoutMs} ms`, false), `ws ping ${this.url}`));
       }, timeoutMs);
       const onPong = () => {
         clearTimeout(timer);
         resolve(this.scope.ok('ws.ping', start));
       };
-      this.socket.once('pong', onPong);
-      this.socket.ping();
+      socket.once('pong', onPong);
+      socket.ping();
     });
   }
 
@@ -209,54 +590,138 @@ class Connection implements WsConnection {
     this.listeners.push(listener);
   }
 
+  onReconnect(listener: (info: WsReconnectInfo) => void): void {
+    const live = this.live;
+    if (live?.config.reconnect !== undefined) (live.reconnectListeners ??= []).push(listener);
+  }
+
   close(code = 1000, reason = ''): Promise<void> {
     if (this.closed) return Promise.resolve();
+    const live = this.live;
+    if (live !== undefined) {
+      const wasDown = live.down;
+      this.stopLive(live, () => this.scope.fail(new LoadError('ECONNRESET', 'the connection was closed before the send went out', false), `ws send ${this.url}`));
+      if (wasDown) {
+        // Nothing open to close: the gauge let go of it at the drop.
+        this.closed = true;
+        this.scope.untrack(this);
+        return Promise.resolve();
+      }
+    }
+    const socket = this.current;
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         resolve();
       };
       const timer = setTimeout(() => {
-        this.socket.terminate();
+        socket.terminate();
         done();
       }, 2000);
-      this.socket.once('close', done);
+      socket.once('close', done);
       this.closed = true;
       this.scope.runtime.recorder.connectionClosed();
       this.scope.untrack(this);
-      this.socket.close(code, reason);
+      socket.close(code, reason);
     });
   }
 
   destroy(): void {
+    const live = this.live;
     if (!this.closed) {
       this.closed = true;
-      this.scope.runtime.recorder.connectionClosed();
+      if (live === undefined || !live.down) this.scope.runtime.recorder.connectionClosed();
       for (const w of this.waiters) {
         clearTimeout(w.timer);
         w.reject(new StopError());
       }
       this.waiters = [];
     }
-    this.socket.terminate();
+    if (live !== undefined) this.stopLive(live, () => new StopError());
+    this.current.terminate();
   }
 }
 
-export function createWsClient(scope: UserScope): WsClient {
+function payloadOf(data: string | Buffer | object): string | Buffer {
+  return typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data);
+}
+
+function heartbeatReply(expect: (msg: WsMessage) => boolean, msg: WsMessage): boolean {
+  try {
+    return expect(msg) === true;
+  } catch {
+    return false; // documented: a heartbeat predicate that throws does not match
+  }
+}
+
+function dial(href: string, options: WsConnectOptions, rt: Runtime): WebSocket {
+  return new WebSocket(href, options.protocols, {
+    headers: options.headers,
+    perMessageDeflate: options.compress ?? false,
+    localAddress: rt.sourceAddress(),
+  });
+}
+
+/**
+ * Validates the heartbeat, random disconnect and reconnect options. Undefined when none is asked
+ * for (the connection then carries none of their state). Draws the connection's random seed from
+ * the user's rng only when something random is asked for, so runs without them keep their sequence.
+ */
+function liveConfig(href: string, options: WsConnectOptions, rt: Runtime, rng: Rng | undefined, handshakeMs: number): { config?: LiveConfig; problems: string[] } {
+  const problems: string[] = [];
+  const { heartbeat, randomDisconnect, reconnect } = options;
+  if (heartbeat === undefined && randomDisconnect === undefined && (reconnect === undefined || reconnect === false)) return { problems };
+  let hb: LiveConfig['heartbeat'];
+  if (heartbeat !== undefined) {
+    if (typeof heartbeat !== 'object' || heartbeat === null) problems.push(`heartbeat: expected { interval, message?, expect?, timeout? }, received ${JSON.stringify(heartbeat)}`);
+    else {
+      const intervalMs = positiveDuration(heartbeat.interval, 'heartbeat.interval', problems);
+      const timeoutMs = heartbeat.timeout === undefined ? intervalMs : positiveDuration(heartbeat.timeout, 'heartbeat.timeout', problems);
+      if (heartbeat.expect !== undefined && typeof heartbeat.expect !== 'function') problems.push(`heartbeat.expect: expected a function (msg) => boolean, received ${typeof heartbeat.expect}`);
+      if (heartbeat.expect !== undefined && heartbeat.message === undefined) problems.push('heartbeat.expect: needs heartbeat.message (a protocol ping is answered by a pong, not a message)');
+      if (intervalMs !== undefined && timeoutMs !== undefined) {
+        hb = { intervalMs, timeoutMs, message: heartbeat.message === undefined ? undefined : payloadOf(heartbeat.message), expect: heartbeat.expect };
+      }
+    }
+  }
+  let disconnectMeanMs: number | undefined;
+  if (randomDisconnect !== undefined) {
+    disconnectMeanMs = positiveDuration((randomDisconnect as WsRandomDisconnectOptions | null)?.meanInterval, 'randomDisconnect.meanInterval', problems);
+  }
+  const policy = reconnect === undefined ? undefined : parseReconnect(reconnect, 'reconnect');
+  if (policy !== undefined) problems.push(...policy.problems);
+  if (problems.length > 0) return { problems };
+  const needsRandom = disconnectMeanMs !== undefined || policy?.policy !== undefined;
+  const seed = needsRandom ? Math.floor((rng ? rng.next() : Math.random()) * 2 ** 32) : 0;
+  return {
+    config: {
+      heartbeat: hb,
+      disconnectMeanMs,
+      reconnect: policy?.policy,
+      random: needsRandom ? createRng(seed).next : Math.random,
+      dial: () => dial(href, options, rt),
+      handshakeMs,
+    },
+    problems,
+  };
+}
+
+/** @param rng the user's seeded rng: jitter and random disconnects come from it, so runs replay. */
+export function createWsClient(scope: UserScope, rng?: Rng): WsClient {
   const rt = scope.runtime;
   return {
     connect(url?: string, options: WsConnectOptions = {}): Promise<WsConnection> {
       const href = url === undefined ? rt.target : new URL(url, rt.target).href;
       const timeoutMs = parseDuration(options.timeout) ?? rt.timeoutMs;
+      const { config, problems } = liveConfig(href, options, rt, rng, timeoutMs);
+      if (problems.length > 0) {
+        return Promise.reject(scope.fail(new LoadError('EINVALIDOPTION', problems.join('; '), false), `ws connect ${href}`));
+      }
       const start = scope.begin();
       return new Promise((resolve, reject) => {
         let socket: WebSocket;
         try {
-          socket = new WebSocket(href, options.protocols, {
-            headers: options.headers,
-            perMessageDeflate: options.compress ?? false,
-            localAddress: rt.sourceAddress(),
-          });
+          socket = dial(href, options, rt);
         } catch (err) {
           return reject(scope.fail(Object.assign(err as Error, { code: 'EINVALIDURL' }), `ws connect ${href}`));
         }
@@ -278,7 +743,7 @@ export function createWsClient(scope: UserScope): WsClient {
           socket.removeAllListeners('unexpected-response');
           scope.ok('ws.connect', start);
           rt.recorder.connectionOpened();
-          const conn = new Connection(socket, scope, href);
+          const conn = new Connection(socket, scope, href, config);
           scope.track(conn);
           resolve(conn);
         });

@@ -33,8 +33,8 @@ export class RunReader {
       else if (parsed.rest.startsWith('snapshots/') && parsed.rest.endsWith('.json') && !this.seen.has(key)) fresh.push(key);
     }
     const [snaps, statuses] = await Promise.all([
-      mapLimit(fresh, 16, (key) => getJson<Snapshot>(this.store, key)),
-      mapLimit(statusKeys, 16, (key) => getJson<WorkerStatus>(this.store, key)),
+      mapLimit(fresh, 16, (key) => readWhole<Snapshot>(this.store, key)),
+      mapLimit(statusKeys, 16, (key) => readWhole<WorkerStatus>(this.store, key)),
     ]);
     const added: Snapshot[] = [];
     snaps.forEach((s, i) => {
@@ -45,6 +45,19 @@ export class RunReader {
     });
     for (const st of statuses) if (st) this.statuses.set(st.index, st);
     return added;
+  }
+}
+
+/**
+ * An object's JSON, or undefined while it cannot be read whole: some S3-compatible servers let
+ * a reader see an object that is still being written. The next refresh reads it again.
+ */
+async function readWhole<T>(store: Store, key: string): Promise<T | undefined> {
+  try {
+    return await getJson<T>(store, key);
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
   }
 }
 

@@ -12,6 +12,7 @@ import { envsCommand } from './commands/envs';
 import { runsCommand } from './commands/runs';
 import { attachCommand } from './commands/attach';
 import { stopCommand } from './commands/stop';
+import { targetsCommand } from './commands/targets';
 
 const program = new Command('loadfarm')
   .description('a load-testing farm as code: local worker processes or a throwaway AWS fleet, one merged report')
@@ -31,6 +32,7 @@ program.addCommand(envsCommand());
 program.addCommand(runsCommand());
 program.addCommand(attachCommand());
 program.addCommand(stopCommand());
+program.addCommand(targetsCommand());
 for (const cmd of program.commands) cmd.exitOverride();
 
 program.parseAsync(process.argv).catch((err: unknown) => {

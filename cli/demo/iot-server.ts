@@ -87,7 +87,7 @@ interface Device {
   polls: number;
 }
 
-export async function startIotServer(host = '127.0.0.1'): Promise<IotServer> {
+export async function startIotServer(host = '127.0.0.1', listenPort = 0): Promise<IotServer> {
   const seen: IotCounts = { connections: 0, frames: 0, logins: 0, loginFailures: 0, telemetry: 0, readings: 0, polls: 0, commands: 0, errors: 0, sessions: 0, sessionsOpen: 0 };
   const sockets = new Set<net.Socket>();
   let nextSession = 0x1000;
@@ -183,7 +183,7 @@ export async function startIotServer(host = '127.0.0.1'): Promise<IotServer> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => {
+    server.listen(listenPort, host, () => {
       server.off('error', reject);
       resolve();
     });

@@ -36,8 +36,15 @@ export interface DemoTargets {
   close(): Promise<void>;
 }
 
-export async function startDemoTargets(host = '127.0.0.1'): Promise<DemoTargets> {
-  const iot = await startIotServer(host);
+/** Ports to listen on; 0 (the default) takes a free one. */
+export interface DemoPorts {
+  http?: number;
+  tcp?: number;
+  iot?: number;
+}
+
+export async function startDemoTargets(host = '127.0.0.1', ports: DemoPorts = {}): Promise<DemoTargets> {
+  const iot = await startIotServer(host, ports.iot ?? 0);
   const seen: DemoTargets['seen'] = { http: 0, httpByPath: {}, wsConnections: 0, wsMessages: 0, tcpConnections: 0, tcpFrames: 0, iot: iot.seen };
   const server = http.createServer((req, res) => {
     seen.http++;
@@ -112,7 +119,7 @@ export async function startDemoTargets(host = '127.0.0.1'): Promise<DemoTargets>
     });
   });
   try {
-    await Promise.all([listen(server, host), listen(tcp, host)]);
+    await Promise.all([listen(server, host, ports.http ?? 0), listen(tcp, host, ports.tcp ?? 0)]);
   } catch (err) {
     await iot.close();
     throw err;
@@ -135,9 +142,9 @@ export async function startDemoTargets(host = '127.0.0.1'): Promise<DemoTargets>
   };
 }
 
-function listen(server: net.Server, host: string): Promise<void> {
+function listen(server: net.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
 }

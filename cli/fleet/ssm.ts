@@ -4,8 +4,8 @@
  * CancelCommand. Plus discovery: from an environment's name to its facts and to the instances
  * that can run a worker.
  *
- * SDK clients are passed in (tests give mocked ones); `createAwsClients` makes real ones for
- * the CLI. Endpoints are never set here, so `AWS_ENDPOINT_URL_SSM` / `_EC2` keep working.
+ * SDK clients are passed in (tests give mocked ones; the CLI makes them in cli/aws/clients.ts).
+ * Endpoints are never set here, so `AWS_ENDPOINT_URL_SSM` / `_EC2` keep working.
  */
 import { EC2Client, paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import {
@@ -39,17 +39,10 @@ export const MAX_COMMENT_LENGTH = 100;
 // ---------------------------------------------------------------------------------------------
 // Clients
 
+/** The clients discovery calls (a part of cli/aws/clients.ts's AwsClients). */
 export interface AwsClients {
   readonly ssm: SSMClient;
   readonly ec2: EC2Client;
-}
-
-/**
- * SDK clients for the CLI. `region` undefined leaves it to the SDK's chain (`AWS_REGION`,
- * profile). The caller owns them: `destroy()` them when done.
- */
-export function createAwsClients(region?: string): AwsClients {
-  return { ssm: new SSMClient(region ? { region } : {}), ec2: new EC2Client(region ? { region } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ import {
   chooseWorkers,
   classifyInvocation,
   commandComment,
-  createAwsClients,
   discoverWorkers,
   SsmFleet,
   ssmRunNaming,
@@ -638,14 +637,6 @@ describe('helpers', () => {
     const long = commandComment(RUN, Array.from({ length: 50 }, (_, i) => i * 2));
     expect(long.length).toBe(100);
     expect(long.endsWith('...')).toBe(true);
-  });
-
-  it('makes clients for a region, leaving endpoints to the SDK (AWS_ENDPOINT_URL_*)', async () => {
-    const clients = createAwsClients('eu-west-1');
-    await expect(clients.ssm.config.region()).resolves.toBe('eu-west-1');
-    await expect(clients.ec2.config.region()).resolves.toBe('eu-west-1');
-    clients.ssm.destroy();
-    clients.ec2.destroy();
   });
 
   it('backs off with equal jitter, capped, and knows throttling by error name', () => {

@@ -185,3 +185,26 @@ describe('loadfarm run --raw-events', () => {
     expect(report.counters['loadfarm.raw_events_dropped']).toBeUndefined();
   });
 });
+
+describe('a saturated generator', () => {
+  it('is flagged in the report, next to the numbers it measured', async () => {
+    const file = writeScenario(dir, 'busy.ts', `
+      import { defineScenario } from 'loadfarm';
+      export default defineScenario({
+        name: 'busy',
+        load: { users: 4, duration: '2s' },
+        async user(u) {
+          // Blocks the event loop: a generator that cannot keep up.
+          await u.time('busy', () => { const end = Date.now() + 80; while (Date.now() < end); });
+        },
+      });
+    `);
+    const res = await runCli(['run', file, '--workers', '1', '--target', 'http://127.0.0.1:9', '--store', path.join(dir, 'store-busy'), '--interval', '500ms', '--json']);
+    const report = JSON.parse(res.stdout) as Report;
+    expect(report.workers[0].health.saturated).toBe(true);
+    // Lag, not CPU, is what shows here: on a busy machine the worker may not get a whole core.
+    expect(report.workers[0].health.loopLagMaxMs).toBeGreaterThan(50);
+    expect(report.metrics.busy.saturatedShare).toBeGreaterThan(0.5);
+    expect(report.warnings.join('\n')).toMatch(/worker 0 was saturated in \d+ of \d+ intervals/);
+  });
+});

@@ -20,6 +20,7 @@ export class HealthMonitor {
     // The delay histogram includes the sampling resolution itself (10 ms): report lag beyond it.
     const lagP99 = this.loop.count > 0 ? Math.max(0, this.loop.percentile(99) / 1e6 - 10) : 0;
     const lagMax = this.loop.count > 0 ? Math.max(0, this.loop.max / 1e6 - 10) : 0;
+    const lagP90 = this.loop.count > 0 ? Math.max(0, this.loop.percentile(90) / 1e6 - 10) : 0;
     this.loop.reset();
     this.cpu = process.cpuUsage();
     this.at = now;
@@ -28,7 +29,7 @@ export class HealthMonitor {
       loopLagP99Ms: round1(lagP99),
       loopLagMaxMs: round1(lagMax),
       rssMb: round1(process.memoryUsage.rss() / 1048576),
-      saturated: lagP99 >= SATURATION.loopLagP99Ms || cpuPct >= SATURATION.cpuPct,
+      saturated: lagP90 >= SATURATION.loopLagP90Ms || cpuPct >= SATURATION.cpuPct,
     };
   }
 

@@ -39,5 +39,9 @@ export interface Health {
   saturated: boolean;
 }
 
-/** A generator is saturated when its event loop lags past this or its CPU is pegged. */
-export const SATURATION = { loopLagP99Ms: 50, cpuPct: 90 };
+/**
+ * A generator is saturated when its event loop lags past this for at least a tenth of the
+ * interval (p90: one hiccup, such as the first requests compiling, is not saturation) or its
+ * CPU is pegged.
+ */
+export const SATURATION = { loopLagP90Ms: 50, cpuPct: 90 };

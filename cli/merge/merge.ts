@@ -1,4 +1,5 @@
-import { createHistogram, decodeHistogram, type Histogram } from '../../worker/metrics/histogram';
+import type { Histogram } from '../../worker/metrics/histogram';
+import { Counts, Entries, readEncoded } from './counts';
 import type { Snapshot } from '../../worker/metrics/snapshot';
 
 /** A run's totals, merged from every snapshot of every worker. Latencies stay as histograms (µs). */
@@ -51,6 +52,7 @@ export interface TimelinePoint {
 /**
  * Adds every snapshot up. Percentiles come from the summed histograms, never from averaging
  * percentiles. Timeline points are the snapshots' end times rounded into `intervalMs` buckets.
+ * Each encoded histogram is read once, into the run's totals and its timeline point (counts.ts).
  */
 export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: number, runStart?: number): Merged {
   const m: Merged = {
@@ -68,90 +70,95 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
     timeline: [],
   };
   if (snapshots.length === 0) return m;
-  m.start = runStart ?? Math.min(...snapshots.map((s) => s.start));
-  m.end = Math.max(...snapshots.map((s) => s.end));
-  const buckets = new Map<number, { point: TimelinePoint; histos: Map<string, Histogram>; users: Map<number, number>; conns: Map<number, number> }>();
+  let start = Infinity;
+  let end = 0;
+  for (const s of snapshots) {
+    if (s.start < start) start = s.start;
+    if (s.end > end) end = s.end;
+  }
+  m.start = runStart ?? start;
+  m.end = end;
 
+  // Snapshots grouped by timeline point, so that one point's counts are summed, read and cleared
+  // before the next: memory holds the totals and one point, however long the run.
+  const byPoint = new Map<number, Snapshot[]>();
   for (const s of snapshots) {
     const b = Math.max(0, Math.ceil((s.end - m.start) / intervalMs - 0.5));
-    let bucket = buckets.get(b);
-    if (!bucket) {
-      bucket = {
-        point: { t: (b * intervalMs) / 1000, ops: 0, errors: 0, errorsByCode: {}, users: 0, connections: 0, metrics: {}, saturated: [], health: {} },
-        histos: new Map(),
-        users: new Map(),
-        conns: new Map(),
-      };
-      buckets.set(b, bucket);
-    }
-    for (const [name, encoded] of Object.entries(s.histograms)) {
-      const h = decodeHistogram(encoded);
-      add(m.metrics, name, h);
-      add(bucket.histos, name, h);
-      if (s.health.saturated) m.saturatedCounts.set(name, (m.saturatedCounts.get(name) ?? 0) + h.totalCount);
-    }
-    sumInto(m.counters, s.counters);
-    sumInto(m.errors, s.errors);
-    sumInto(m.generatorErrors, s.generatorErrors);
-    sumInto(bucket.point.errorsByCode, s.errors);
-    const errs = total(s.errors);
-    m.ops += s.ops;
-    m.bytes.sent += s.bytes.sent;
-    m.bytes.received += s.bytes.received;
-    m.arrivals.started += s.arrivals.started;
-    m.arrivals.dropped += s.arrivals.dropped;
-    bucket.point.ops += s.ops;
-    bucket.point.errors += errs;
-    bucket.users.set(s.worker, Math.max(bucket.users.get(s.worker) ?? 0, s.gauges.usersMax));
-    bucket.conns.set(s.worker, Math.max(bucket.conns.get(s.worker) ?? 0, s.gauges.connectionsMax));
-    bucket.point.health[s.worker] = { cpuPct: s.health.cpuPct, loopLagP99Ms: s.health.loopLagP99Ms };
-    if (s.health.saturated && !bucket.point.saturated.includes(s.worker)) bucket.point.saturated.push(s.worker);
-
-    let w = m.workers.get(s.worker);
-    if (!w) {
-      w = { snapshots: 0, first: s.start, last: s.end, final: false, ops: 0, errors: 0, saturatedIntervals: 0, cpuMaxPct: 0, loopLagMaxMs: 0, rssMaxMb: 0, usersMax: 0, connectionsMax: 0 };
-      m.workers.set(s.worker, w);
-    }
-    w.snapshots++;
-    w.first = Math.min(w.first, s.start);
-    w.last = Math.max(w.last, s.end);
-    w.final ||= s.final;
-    w.ops += s.ops;
-    w.errors += errs;
-    if (s.health.saturated) w.saturatedIntervals++;
-    w.cpuMaxPct = Math.max(w.cpuMaxPct, s.health.cpuPct);
-    w.loopLagMaxMs = Math.max(w.loopLagMaxMs, s.health.loopLagMaxMs);
-    w.rssMaxMb = Math.max(w.rssMaxMb, s.health.rssMb);
-    w.usersMax = Math.max(w.usersMax, s.gauges.usersMax);
-    w.connectionsMax = Math.max(w.connectionsMax, s.gauges.connectionsMax);
+    const list = byPoint.get(b);
+    if (list) list.push(s);
+    else byPoint.set(b, [s]);
   }
+  const totals = new Map<string, Counts>();
+  const point = new Map<string, Counts>();
+  const entries = new Entries();
+  const countsFor = (map: Map<string, Counts>, name: string) => {
+    let c = map.get(name);
+    if (!c) map.set(name, (c = new Counts()));
+    return c;
+  };
 
-  m.timeline = [...buckets.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([, bucket]) => {
-      for (const [name, h] of bucket.histos) {
-        bucket.point.metrics[name] = {
-          count: h.totalCount,
-          p50: h.getValueAtPercentile(50) / 1000,
-          p95: h.getValueAtPercentile(95) / 1000,
-          p99: h.getValueAtPercentile(99) / 1000,
-        };
+  for (const b of [...byPoint.keys()].sort((x, y) => x - y)) {
+    const p: TimelinePoint = { t: (b * intervalMs) / 1000, ops: 0, errors: 0, errorsByCode: {}, users: 0, connections: 0, metrics: {}, saturated: [], health: {} };
+    const users = new Map<number, number>();
+    const conns = new Map<number, number>();
+    for (const s of byPoint.get(b)!) {
+      for (const name in s.histograms) {
+        readEncoded(s.histograms[name], entries);
+        countsFor(totals, name).add(entries);
+        countsFor(point, name).add(entries);
+        if (s.health.saturated) m.saturatedCounts.set(name, (m.saturatedCounts.get(name) ?? 0) + entries.total);
       }
-      bucket.point.users = total(Object.fromEntries(bucket.users));
-      bucket.point.connections = total(Object.fromEntries(bucket.conns));
-      bucket.point.saturated.sort((a, b) => a - b);
-      return bucket.point;
-    });
+      sumInto(m.counters, s.counters);
+      sumInto(m.errors, s.errors);
+      sumInto(m.generatorErrors, s.generatorErrors);
+      sumInto(p.errorsByCode, s.errors);
+      const errs = total(s.errors);
+      m.ops += s.ops;
+      m.bytes.sent += s.bytes.sent;
+      m.bytes.received += s.bytes.received;
+      m.arrivals.started += s.arrivals.started;
+      m.arrivals.dropped += s.arrivals.dropped;
+      p.ops += s.ops;
+      p.errors += errs;
+      users.set(s.worker, Math.max(users.get(s.worker) ?? 0, s.gauges.usersMax));
+      conns.set(s.worker, Math.max(conns.get(s.worker) ?? 0, s.gauges.connectionsMax));
+      p.health[s.worker] = { cpuPct: s.health.cpuPct, loopLagP99Ms: s.health.loopLagP99Ms };
+      if (s.health.saturated && !p.saturated.includes(s.worker)) p.saturated.push(s.worker);
+      addToWorker(m, s, errs);
+    }
+    for (const [name, c] of point) {
+      if (c.total === 0) continue;
+      const [p50, p95, p99] = c.percentiles([50, 95, 99]);
+      p.metrics[name] = { count: c.total, p50: p50 / 1000, p95: p95 / 1000, p99: p99 / 1000 };
+      c.clear();
+    }
+    p.users = total(Object.fromEntries(users));
+    p.connections = total(Object.fromEntries(conns));
+    p.saturated.sort((x, y) => x - y);
+    m.timeline.push(p);
+  }
+  for (const [name, c] of totals) m.metrics.set(name, c.toHistogram());
   return m;
 }
 
-function add(into: Map<string, Histogram>, name: string, h: Histogram) {
-  let target = into.get(name);
-  if (!target) {
-    target = createHistogram();
-    into.set(name, target);
+function addToWorker(m: Merged, s: Snapshot, errs: number) {
+  let w = m.workers.get(s.worker);
+  if (!w) {
+    w = { snapshots: 0, first: s.start, last: s.end, final: false, ops: 0, errors: 0, saturatedIntervals: 0, cpuMaxPct: 0, loopLagMaxMs: 0, rssMaxMb: 0, usersMax: 0, connectionsMax: 0 };
+    m.workers.set(s.worker, w);
   }
-  target.add(h);
+  w.snapshots++;
+  w.first = Math.min(w.first, s.start);
+  w.last = Math.max(w.last, s.end);
+  w.final ||= s.final;
+  w.ops += s.ops;
+  w.errors += errs;
+  if (s.health.saturated) w.saturatedIntervals++;
+  w.cpuMaxPct = Math.max(w.cpuMaxPct, s.health.cpuPct);
+  w.loopLagMaxMs = Math.max(w.loopLagMaxMs, s.health.loopLagMaxMs);
+  w.rssMaxMb = Math.max(w.rssMaxMb, s.health.rssMb);
+  w.usersMax = Math.max(w.usersMax, s.gauges.usersMax);
+  w.connectionsMax = Math.max(w.connectionsMax, s.gauges.connectionsMax);
 }
 
 function sumInto(into: Record<string, number>, from: Record<string, number>) {

@@ -1,4 +1,5 @@
 import { createRng, userSeed, type Rng } from './rng';
+import { onAbort } from './abort';
 import { UserScope, type Runtime } from './scope';
 import { errorCode, LoadError, StopError } from '../protocols/errors';
 import { createHttpClient, type HttpClient } from '../protocols/http';
@@ -12,7 +13,7 @@ import type { User } from '../scenario/types';
  * what it touches.
  */
 export class VirtualUser implements User {
-  readonly rng: Rng;
+  private _rng?: Rng;
   readonly vars: Record<string, unknown> = {};
   iteration = 0;
   readonly scope: UserScope;
@@ -29,8 +30,15 @@ export class VirtualUser implements User {
     /** performance.now() ms when this worker's load ends. */
     private readonly loadEndsAt = Infinity,
   ) {
-    this.rng = createRng(userSeed(runSeed, id));
+    this.runSeed = runSeed;
     this.scope = new UserScope(runtime, lagMs, id);
+  }
+
+  private readonly runSeed: number;
+
+  /** Made on first use: a user that draws nothing costs no generator. */
+  get rng(): Rng {
+    return (this._rng ??= createRng(userSeed(this.runSeed, this.id)));
   }
 
   get worker() {
@@ -46,7 +54,7 @@ export class VirtualUser implements User {
     return (this._http ??= createHttpClient(this.scope));
   }
   get ws() {
-    return (this._ws ??= createWsClient(this.scope, this.rng));
+    return (this._ws ??= createWsClient(this.scope, () => this.rng));
   }
   get tcp() {
     return (this._tcp ??= createTcpClient(this.scope));
@@ -64,15 +72,14 @@ export class VirtualUser implements User {
     const signal = this.runtime.signal;
     if (signal.aborted) return Promise.reject(new StopError());
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new StopError());
-      };
       const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
+        forget();
         resolve();
       }, seconds * 1000);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const forget = onAbort(signal, () => {
+        clearTimeout(timer);
+        reject(new StopError());
+      });
     });
   }
 

@@ -350,6 +350,9 @@ interface Wait<T> {
   finish: (bytes: Buffer) => T;
 }
 
+/** What reads on a connection the user closed fail with; shared, so that a close costs no stack capture. */
+const CLOSED_BY_USER = new LoadError('LF_CLOSED', 'the connection was closed by the user', false);
+
 class Connection implements FramedTcpConnection {
   private readonly inbox = new Inbox();
   private pending: PendingRead | undefined;
@@ -371,7 +374,8 @@ class Connection implements FramedTcpConnection {
       this.pump();
     });
     socket.on('error', (err) => this.ended(err));
-    socket.on('close', () => this.ended(new LoadError('ECONNRESET', 'closed by the server', false)));
+    // The error is made only when the close is news: a connection the user closed ends quietly.
+    socket.on('close', () => this.closedWith === undefined && this.ended(new LoadError('ECONNRESET', 'closed by the server', false)));
   }
 
   get isOpen() {
@@ -583,7 +587,7 @@ class Connection implements FramedTcpConnection {
 
   close(): Promise<void> {
     if (this.closedWith) return Promise.resolve();
-    this.closedWith = new LoadError('LF_CLOSED', 'the connection was closed by the user', false);
+    this.closedWith = CLOSED_BY_USER;
     this.scope.runtime.recorder.connectionClosed();
     this.scope.untrack(this);
     return new Promise((resolve) => this.socket.end(resolve));

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { parseDuration, type Duration } from '../scenario/duration';
 import { createRng, type Rng } from '../engine/rng';
+import { onAbort } from '../engine/abort';
 import { LoadError, StopError } from './errors';
 import { exponentialDelay, fullJitter, parseReconnect, positiveDuration, type Random, type ReconnectOptions, type ReconnectPolicy } from './reconnect';
 import type { Runtime, UserScope } from '../engine/scope';
@@ -193,6 +194,8 @@ interface Live {
   readonly disconnect: () => void;
   readonly retry: () => void;
   readonly abort: () => void;
+  /** Unregisters `abort` from the run's signal (set while reconnecting). */
+  forgetAbort: (() => void) | undefined;
 }
 
 class Connection implements WsConnection {
@@ -244,6 +247,7 @@ class Connection implements WsConnection {
       disconnect: config.disconnectMeanMs !== undefined ? () => this.randomDisconnect(live) : noop,
       retry: config.reconnect ? () => this.attempt(live) : noop,
       abort: config.reconnect ? () => this.destroy() : noop,
+      forgetAbort: undefined,
     };
     return live;
   }
@@ -379,7 +383,7 @@ class Connection implements WsConnection {
     live.attempts = 0;
     live.lastError = cause;
     this.scope.runtime.recorder.connectionClosed();
-    this.scope.runtime.signal.addEventListener('abort', live.abort, { once: true });
+    live.forgetAbort = onAbort(this.scope.runtime.signal, live.abort);
     this.scheduleAttempt(live);
   }
 
@@ -427,7 +431,7 @@ class Connection implements WsConnection {
     const rt = this.scope.runtime;
     this.current = socket;
     live.down = false;
-    rt.signal.removeEventListener('abort', live.abort);
+    live.forgetAbort?.();
     rt.recorder.connectionOpened();
     rt.recorder.count('ws.reconnects');
     const downtimeMs = this.scope.ok('ws.reconnect', live.droppedAt);
@@ -457,7 +461,7 @@ class Connection implements WsConnection {
 
   private giveUp(live: Live) {
     live.down = false;
-    this.scope.runtime.signal.removeEventListener('abort', live.abort);
+    live.forgetAbort?.();
     this.scope.runtime.recorder.count('ws.reconnect_failed');
     // The gauge let go of this connection at the drop.
     const err = this.scope.fail(live.lastError, `ws reconnect ${this.url} (gave up after ${live.attempts} attempts)`);
@@ -484,7 +488,7 @@ class Connection implements WsConnection {
     }
     if (live.down) {
       live.down = false;
-      this.scope.runtime.signal.removeEventListener('abort', live.abort);
+      live.forgetAbort?.();
     }
     if (live.queue !== undefined) this.rejectQueue(live, queued());
   }
@@ -667,7 +671,7 @@ function dial(href: string, options: WsConnectOptions, rt: Runtime): WebSocket {
  * for (the connection then carries none of their state). Draws the connection's random seed from
  * the user's rng only when something random is asked for, so runs without them keep their sequence.
  */
-function liveConfig(href: string, options: WsConnectOptions, rt: Runtime, rng: Rng | undefined, handshakeMs: number): { config?: LiveConfig; problems: string[] } {
+function liveConfig(href: string, options: WsConnectOptions, rt: Runtime, rng: (() => Rng) | undefined, handshakeMs: number): { config?: LiveConfig; problems: string[] } {
   const problems: string[] = [];
   const { heartbeat, randomDisconnect, reconnect } = options;
   if (heartbeat === undefined && randomDisconnect === undefined && (reconnect === undefined || reconnect === false)) return { problems };
@@ -692,7 +696,7 @@ function liveConfig(href: string, options: WsConnectOptions, rt: Runtime, rng: R
   if (policy !== undefined) problems.push(...policy.problems);
   if (problems.length > 0) return { problems };
   const needsRandom = disconnectMeanMs !== undefined || policy?.policy !== undefined;
-  const seed = needsRandom ? Math.floor((rng ? rng.next() : Math.random()) * 2 ** 32) : 0;
+  const seed = needsRandom ? Math.floor((rng ? rng().next() : Math.random()) * 2 ** 32) : 0;
   return {
     config: {
       heartbeat: hb,
@@ -706,8 +710,11 @@ function liveConfig(href: string, options: WsConnectOptions, rt: Runtime, rng: R
   };
 }
 
-/** @param rng the user's seeded rng: jitter and random disconnects come from it, so runs replay. */
-export function createWsClient(scope: UserScope, rng?: Rng): WsClient {
+/**
+ * @param rng the user's seeded rng (a getter, so that it is made only when used): jitter and
+ *   random disconnects come from it, so runs replay.
+ */
+export function createWsClient(scope: UserScope, rng?: () => Rng): WsClient {
   const rt = scope.runtime;
   return {
     connect(url?: string, options: WsConnectOptions = {}): Promise<WsConnection> {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import * as api from '../../worker/index';
 import { holdScenario, type HoldOptions } from '../../worker/builtin/hold';
-import { decodeHistogram, createHistogram } from '../../worker/metrics/histogram';
+import { Counts, Entries, readEncoded } from '../merge/counts';
 import { evaluateScenario } from '../../worker/scenario/load';
 import { targetProblem } from '../../worker/scenario/validate';
 import type { Snapshot } from '../../worker/metrics/snapshot';
@@ -67,20 +67,26 @@ export class HoldView {
   constructor(private readonly wanted: number) {}
 
   add(fresh: readonly Snapshot[]): string {
-    const connect = createHistogram();
+    const connect = new Counts();
+    const entries = new Entries();
     for (const s of fresh) {
       this.dials += s.counters['hold.dials'] ?? 0;
       this.established += s.counters['hold.established'] ?? 0;
       this.dropped += s.counters['hold.dropped'] ?? 0;
       for (const [code, n] of Object.entries({ ...s.errors, ...s.generatorErrors })) if (!code.startsWith('check ')) this.errored += n;
       this.open.set(s.worker, s.gauges.connections);
-      for (const name of ['tcp.connect', 'ws.connect']) if (s.histograms[name]) connect.add(decodeHistogram(s.histograms[name]));
+      for (const name of ['tcp.connect', 'ws.connect']) {
+        if (!s.histograms[name]) continue;
+        readEncoded(s.histograms[name], entries);
+        connect.add(entries);
+      }
     }
     let open = 0;
     for (const n of this.open.values()) open += n;
     const dialing = Math.max(0, this.dials - this.established - this.errored);
     const ms = (us: number) => (us / 1000).toFixed(us >= 100_000 ? 0 : 2);
-    const times = connect.totalCount > 0 ? ` · connect p50 ${ms(connect.getValueAtPercentile(50))}ms p99 ${ms(connect.getValueAtPercentile(99))}ms max ${ms(connect.maxValue)}ms` : '';
+    const [p50, p99, max] = connect.percentiles([50, 99, 100]);
+    const times = connect.total > 0 ? ` · connect p50 ${ms(p50)}ms p99 ${ms(p99)}ms max ${ms(max)}ms` : '';
     const t = ((Date.now() - this.started) / 1000).toFixed(0).padStart(4);
     return `${t}s · dialing ${dialing} · established ${this.established}/${this.wanted} · open ${open} · closed by peer ${this.dropped} · errored ${this.errored}${times}`;
   }

@@ -53,10 +53,5 @@ export class LocalFleet implements Fleet {
     if (p && p.exit === undefined) p.child.kill('SIGTERM');
   }
 
-  /** Process ids, for tests that kill a worker. */
-  pid(index: number): number | undefined {
-    return this.procs.get(index)?.child.pid;
-  }
-
   async close(): Promise<void> {}
 }

@@ -1,4 +1,4 @@
-import { createHistogram, decodeHistogram } from '../../worker/metrics/histogram';
+import { Counts, Entries, readEncoded } from '../merge/counts';
 import { formatDuration } from '../../worker/scenario/duration';
 import type { Snapshot } from '../../worker/metrics/snapshot';
 import type { FleetWorkerState } from '../fleet/fleet';
@@ -22,11 +22,18 @@ export interface ProgressView {
 export class ProgressTracker {
   private latest = new Map<number, Snapshot>();
   private errors = 0;
+  /** p99 (ms) of the latest snapshots, read once per change of them (views come every poll). */
+  private p99: number | null | undefined;
+  private readonly counts = new Counts();
+  private readonly entries = new Entries();
 
   add(snapshots: readonly Snapshot[]): void {
     for (const s of snapshots) {
       const prev = this.latest.get(s.worker);
-      if (!prev || prev.seq < s.seq) this.latest.set(s.worker, s);
+      if (!prev || prev.seq < s.seq) {
+        this.latest.set(s.worker, s);
+        this.p99 = undefined;
+      }
       for (const n of Object.values(s.errors)) this.errors += n;
       for (const n of Object.values(s.generatorErrors)) this.errors += n;
     }
@@ -36,16 +43,26 @@ export class ProgressTracker {
     let users = 0;
     let connections = 0;
     let rps = 0;
-    const h = createHistogram();
     const saturated: number[] = [];
+    const readP99 = this.p99 === undefined;
     for (const s of this.latest.values()) {
       if (s.final) continue;
       users += s.gauges.users;
       connections += s.gauges.connections;
       const seconds = Math.max(0.001, (s.end - s.start) / 1000);
       rps += s.ops / seconds;
-      for (const [name, encoded] of Object.entries(s.histograms)) if (!name.startsWith('loadfarm.')) h.add(decodeHistogram(encoded));
+      if (readP99) {
+        for (const name in s.histograms) {
+          if (name.startsWith('loadfarm.')) continue;
+          readEncoded(s.histograms[name], this.entries);
+          this.counts.add(this.entries);
+        }
+      }
       if (s.health.saturated) saturated.push(s.worker);
+    }
+    if (readP99) {
+      this.p99 = this.counts.total > 0 ? this.counts.percentiles([99])[0] / 1000 : null;
+      this.counts.clear();
     }
     return {
       elapsedMs,
@@ -54,7 +71,7 @@ export class ProgressTracker {
       users,
       connections,
       rps,
-      p99Ms: h.totalCount > 0 ? h.getValueAtPercentile(99) / 1000 : null,
+      p99Ms: this.p99 ?? null,
       errors: this.errors,
       saturated,
     };

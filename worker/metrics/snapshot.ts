@@ -15,12 +15,19 @@ export interface Snapshot {
   /** Latency per metric: HDR histogram of microseconds, compressed base64. */
   histograms: Record<string, string>;
   counters: Record<string, number>;
-  /** Failures by code: ECONNREFUSED, ETIMEDOUT, ECONNRESET, HTTP 503, check <name>, … */
+  /** Failed operations by code: ECONNREFUSED, ETIMEDOUT, ECONNRESET, HTTP 503, CUT_IN_FLIGHT, exception <code>, … */
   errors: Record<string, number>;
   /** Failures on the generator's side (EMFILE, EADDRNOTAVAIL, …): not the target's fault. */
   generatorErrors: Record<string, number>;
-  /** Operations attempted (requests, exchanges, connects, checks): the denominator of error rates. */
+  /**
+   * Operations attempted: what the protocol clients recorded as succeeded or failed (an HTTP
+   * request, a connect, a WebSocket/Socket.IO/TCP exchange), plus one per journey that threw an
+   * error no client recorded and one per operation in flight when its user was cut. Checks,
+   * counters and `u.time` blocks are not operations. The denominator of the error rate.
+   */
   ops: number;
+  /** Checks by name (`u.check`): their own family, never operations or errors. Absent in old snapshots. */
+  checks?: Record<string, { pass: number; fail: number }>;
   /** Payload bytes. */
   bytes: { sent: number; received: number };
   /** Open model bookkeeping: arrivals started, and dropped at the maxUsers cap. */

@@ -1,6 +1,8 @@
 import { parseDuration, formatDuration } from '../../worker/scenario/duration';
 import { validateScenario } from '../../worker/scenario/validate';
 import { parseThreshold } from '../../worker/scenario/thresholds';
+import { LIMITS, MAX_RUN_SPAN_MS, TIMER_MAX_MS } from '../../worker/scenario/limits';
+import { HARD_STOP_SLACK_MS } from '../../cli/plan';
 
 const user = async () => {};
 
@@ -43,8 +45,8 @@ describe('validateScenario', () => {
       'name: expected a non-empty string, got ""',
       'target: expected a URL like http://127.0.0.1:8080, ws://host:port or tcp://host:port (scheme http, https, ws, wss or tcp), got "ftp://x"',
       `load.phases[1].duration: expected a duration > 0 like '30s', '2m' or 60, got "soon"`,
-      'load.phases[1].arrivalRate: expected a number >= 0, got "fast"',
-      'load.maxUsers: expected a whole number >= 1, got 0',
+      'load.phases[1].arrivalRate: expected a number from 0 to 1000000 (new users per second across the farm), got "fast"',
+      'load.maxUsers: expected a whole number from 1 to 10000000 (users across the farm), got 0',
       'user: expected an async function (u) => { … } or flows: [{ name, weight, user }], got nothing',
       `thresholds['http.GET /'][1]: expected an expression like 'p(99) < 250', 'avg < 100', 'max <= 2000', 'count > 10' or 'rate < 0.01', got "p99 under 250"`,
     ]);
@@ -52,7 +54,7 @@ describe('validateScenario', () => {
 
   it('names the closed model fields', () => {
     expect(validateScenario({ name: 'a', load: { users: 2.5, duration: 0 }, user })).toEqual([
-      'load.users: expected a whole number >= 1, got 2.5',
+      'load.users: expected a whole number from 1 to 10000000 (users across the farm), got 2.5',
       "load.duration: expected a duration > 0 like '5m', got 0",
     ]);
   });
@@ -62,6 +64,50 @@ describe('validateScenario', () => {
     expect(validateScenario({ name: 'a', load: { users: 1, duration: 1 }, user, flows: [] })).toEqual(['user: expected either user or flows, not both, got "both"']);
     expect(validateScenario({ name: 'a', load: { users: 1, duration: 1 }, flows: [{ name: 'f', weight: 0, user }] })).toEqual(['flows: expected at least one flow with weight > 0, got "all weights 0"']);
     expect(validateScenario(undefined)).toEqual(['scenario: expected the object returned by defineScenario({...}) as the default export, got nothing']);
+  });
+});
+
+describe('upper bounds', () => {
+  it('refuses a 25-day load, a 1e9 arrival rate held for a million hours, and each bound names its limit', () => {
+    expect(validateScenario({ name: 'a', load: { users: 1, duration: '25d' }, user })).toEqual([
+      'load.duration: expected a duration at most 24h (the longest load), got "25d"',
+    ]);
+    expect(validateScenario({ name: 'a', load: { phases: [{ duration: '1000000h', arrivalRate: 1e9 }] }, user })).toEqual([
+      'load.phases[0].duration: expected a duration at most 24h (the longest load), got "1000000h"',
+      'load.phases[0].arrivalRate: expected a number from 0 to 1000000 (new users per second across the farm), got 1000000000',
+    ]);
+  });
+
+  it('bounds the sum of the phases, rampTo, rampUp, grace, http.timeout and users', () => {
+    const problems = validateScenario({
+      name: 'a',
+      load: { phases: [{ duration: '20h', arrivalRate: 1 }, { duration: '5h', arrivalRate: 1, rampTo: 2e6 }] },
+      user,
+      grace: '2h',
+      http: { timeout: 5000 },
+    });
+    expect(problems).toEqual([
+      'load.phases[1].rampTo: expected a number from 0 to 1000000 (new users per second across the farm), got 2000000',
+      'load.phases: expected phases lasting at most 24h (the longest load) in all, got "25h in all"',
+      "grace: expected a duration like '10s', at most 1h (the longest grace), got \"2h\"",
+      "http.timeout: expected a duration > 0 like '30s' (a number is seconds), at most 1h (the longest timeout), got 5000",
+    ]);
+    expect(validateScenario({ name: 'a', load: { users: 2e7, duration: '1m', rampUp: '2m' }, user })).toEqual([
+      'load.users: expected a whole number from 1 to 10000000 (users across the farm), got 20000000',
+      'load.rampUp: expected a duration no longer than load.duration (1m), got "2m"',
+    ]);
+  });
+
+  it('accepts the limits themselves', () => {
+    expect(validateScenario({ name: 'a', load: { users: LIMITS.users, duration: '24h', rampUp: '24h' }, user, grace: '1h', http: { timeout: '1h' } })).toEqual([]);
+    expect(validateScenario({ name: 'a', load: { phases: [{ duration: '12h', arrivalRate: 1e6 }, { duration: '12h', arrivalRate: 0, rampTo: 1e6 }], maxUsers: 1e7 }, user })).toEqual([]);
+  });
+
+  it('keeps every timer of the longest run under Node\'s 32-bit limit and the SSM 48 h execution timeout', () => {
+    // A worker's hard stop is load + grace + slack after its own start.
+    expect(LIMITS.loadMs + LIMITS.graceMs + HARD_STOP_SLACK_MS).toBeLessThanOrEqual(TIMER_MAX_MS);
+    // cli/run/cloud.ts: executionTimeout = stagger span + load + grace + slack + 60 s.
+    expect(MAX_RUN_SPAN_MS + HARD_STOP_SLACK_MS + 60_000).toBeLessThanOrEqual(172_800 * 1000);
   });
 });
 

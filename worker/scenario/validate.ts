@@ -1,34 +1,79 @@
 import { parseDuration } from './duration';
+import { unknownKeys, type KeySet } from './keys';
+import { LIMITS, showLimit } from './limits';
 import { parseThreshold } from './thresholds';
 import type { ScenarioConfig } from './types';
 
+const TOP_LEVEL = 'at the top level of the scenario, next to load';
+const IN_LOAD = 'inside load';
+const IN_PHASE = 'inside a phase of the open model (load.phases[i])';
+const IN_CLOSED = "in the closed model (load: { users, duration, rampUp }), not with phases";
+const IN_HTTP = 'inside http (http: { timeout, connections })';
+
+/** The keys of every object of a scenario, and where keys people misplace belong. */
+export const SCENARIO_KEYS = {
+  top: {
+    known: ['name', 'target', 'load', 'thresholds', 'user', 'flows', 'http', 'grace'],
+    elsewhere: { phases: IN_LOAD, users: IN_LOAD, duration: IN_LOAD, rampUp: IN_LOAD, maxUsers: IN_LOAD, timeout: IN_HTTP, connections: IN_HTTP },
+  },
+  openLoad: {
+    known: ['phases', 'maxUsers'],
+    elsewhere: { grace: TOP_LEVEL, arrivalRate: IN_PHASE, rampTo: IN_PHASE, duration: IN_PHASE, users: IN_CLOSED, rampUp: IN_CLOSED, timeout: IN_HTTP },
+  },
+  closedLoad: {
+    known: ['users', 'duration', 'rampUp'],
+    elsewhere: {
+      grace: TOP_LEVEL,
+      maxUsers: 'with phases (the open model); the closed model runs exactly load.users users',
+      arrivalRate: IN_PHASE,
+      rampTo: IN_PHASE,
+      timeout: IN_HTTP,
+    },
+  },
+  phase: {
+    known: ['name', 'duration', 'arrivalRate', 'rampTo'],
+    elsewhere: { grace: TOP_LEVEL, maxUsers: 'inside load, next to phases', users: IN_CLOSED },
+  },
+  flow: { known: ['name', 'weight', 'user'], elsewhere: { grace: TOP_LEVEL } },
+  http: { known: ['timeout', 'connections'], elsewhere: { grace: TOP_LEVEL } },
+} satisfies Record<string, KeySet>;
+
 /**
- * Checks a scenario and returns every problem found, each as `path: expected …, got …`.
- * An empty list means the scenario can run. Never throws on any input.
+ * Checks a scenario and returns every problem found, one line each: `path: expected …, got …`,
+ * or `path: unknown key — did you mean …?`. Durations, rates and user counts are bounded by
+ * LIMITS. An empty list means the scenario can run. Never throws on any input.
  */
 export function validateScenario(value: unknown): string[] {
   const problems: string[] = [];
   const bad = (path: string, expected: string, got: unknown) =>
     problems.push(`${path}: expected ${expected}, got ${show(got)}`);
+  const keys = (obj: Record<string, unknown>, path: string, set: KeySet) => problems.push(...unknownKeys(obj, path, set));
 
   if (!isObject(value)) {
     bad('scenario', 'the object returned by defineScenario({...}) as the default export', value);
     return problems;
   }
   const s = value as Partial<ScenarioConfig> & Record<string, unknown>;
+  keys(s, '', SCENARIO_KEYS.top);
   if (typeof s.name !== 'string' || s.name.trim() === '') bad('name', 'a non-empty string', s.name);
   if (s.target !== undefined) {
     const problem = targetProblem(s.target);
     if (problem) bad('target', problem, s.target);
   }
-  checkLoad(s.load, bad);
-  checkJourney(s, bad);
+  checkLoad(s.load, bad, keys);
+  checkJourney(s, bad, keys);
   if (s.thresholds !== undefined) checkThresholds(s.thresholds, bad);
-  if (s.grace !== undefined && parseDuration(s.grace) === undefined) bad('grace', "a duration like '10s'", s.grace);
+  if (s.grace !== undefined) {
+    const ms = parseDuration(s.grace);
+    if (ms === undefined || ms > LIMITS.graceMs) bad('grace', `a duration like '10s', at most ${showLimit(LIMITS.graceMs)} (the longest grace)`, s.grace);
+  }
   if (s.http !== undefined) {
-    if (!isObject(s.http)) bad('http', 'an object', s.http);
+    if (!isObject(s.http)) bad('http', 'an object like { timeout: \'30s\' }', s.http);
     else {
-      if (s.http.timeout !== undefined && !positiveDuration(s.http.timeout)) bad('http.timeout', "a duration > 0 like '30s'", s.http.timeout);
+      keys(s.http as Record<string, unknown>, 'http', SCENARIO_KEYS.http);
+      if (s.http.timeout !== undefined && !durationIn(s.http.timeout, Number.MIN_VALUE, LIMITS.timeoutMs)) {
+        bad('http.timeout', `a duration > 0 like '30s' (a number is seconds), at most ${showLimit(LIMITS.timeoutMs)} (the longest timeout)`, s.http.timeout);
+      }
       if (s.http.connections !== undefined && !isInt(s.http.connections, 1)) bad('http.connections', 'a whole number >= 1', s.http.connections);
     }
   }
@@ -36,8 +81,13 @@ export function validateScenario(value: unknown): string[] {
 }
 
 type Bad = (path: string, expected: string, got: unknown) => void;
+type Keys = (obj: Record<string, unknown>, path: string, set: KeySet) => void;
 
-function checkLoad(load: unknown, bad: Bad) {
+const LONGEST_LOAD = `at most ${showLimit(LIMITS.loadMs)} (the longest load)`;
+const RATE = `a number from 0 to ${LIMITS.arrivalRate} (new users per second across the farm)`;
+const USERS = `a whole number from 1 to ${LIMITS.users} (users across the farm)`;
+
+function checkLoad(load: unknown, bad: Bad, keys: Keys) {
   if (!isObject(load)) {
     bad('load', '{ phases: [...] } (open model) or { users, duration } (closed model)', load);
     return;
@@ -49,30 +99,47 @@ function checkLoad(load: unknown, bad: Bad) {
     return;
   }
   if (hasPhases) {
+    keys(load, 'load', SCENARIO_KEYS.openLoad);
     const phases = load.phases;
     if (!Array.isArray(phases) || phases.length === 0) bad('load.phases', 'a non-empty array of phases', phases);
-    else
+    else {
+      let totalMs = 0;
       phases.forEach((p, i) => {
         const at = `load.phases[${i}]`;
         if (!isObject(p)) return bad(at, '{ duration, arrivalRate, rampTo? }', p);
+        keys(p, at, SCENARIO_KEYS.phase);
         if (p.name !== undefined && typeof p.name !== 'string') bad(`${at}.name`, 'a string', p.name);
-        if (!positiveDuration(p.duration)) bad(`${at}.duration`, "a duration > 0 like '30s', '2m' or 60", p.duration);
-        if (!isNum(p.arrivalRate, 0)) bad(`${at}.arrivalRate`, 'a number >= 0', p.arrivalRate);
-        if (p.rampTo !== undefined && !isNum(p.rampTo, 0)) bad(`${at}.rampTo`, 'a number >= 0', p.rampTo);
+        const ms = parseDuration(p.duration);
+        if (ms === undefined || ms <= 0) bad(`${at}.duration`, "a duration > 0 like '30s', '2m' or 60", p.duration);
+        else if (ms > LIMITS.loadMs) bad(`${at}.duration`, `a duration ${LONGEST_LOAD}`, p.duration);
+        else totalMs += ms;
+        if (!isNum(p.arrivalRate, 0, LIMITS.arrivalRate)) bad(`${at}.arrivalRate`, RATE, p.arrivalRate);
+        if (p.rampTo !== undefined && !isNum(p.rampTo, 0, LIMITS.arrivalRate)) bad(`${at}.rampTo`, RATE, p.rampTo);
       });
-    if (load.maxUsers !== undefined && !isInt(load.maxUsers, 1)) bad('load.maxUsers', 'a whole number >= 1', load.maxUsers);
+      if (totalMs > LIMITS.loadMs) bad('load.phases', `phases lasting ${LONGEST_LOAD} in all`, `${showLimit(totalMs)} in all`);
+    }
+    if (load.maxUsers !== undefined && !isInt(load.maxUsers, 1, LIMITS.users)) bad('load.maxUsers', USERS, load.maxUsers);
     return;
   }
   if (hasUsers) {
-    if (!isInt(load.users, 1)) bad('load.users', 'a whole number >= 1', load.users);
-    if (!positiveDuration(load.duration)) bad('load.duration', "a duration > 0 like '5m'", load.duration);
-    if (load.rampUp !== undefined && parseDuration(load.rampUp) === undefined) bad('load.rampUp', "a duration like '30s'", load.rampUp);
+    keys(load, 'load', SCENARIO_KEYS.closedLoad);
+    if (!isInt(load.users, 1, LIMITS.users)) bad('load.users', USERS, load.users);
+    const ms = parseDuration(load.duration);
+    if (ms === undefined || ms <= 0) bad('load.duration', "a duration > 0 like '5m'", load.duration);
+    else if (ms > LIMITS.loadMs) bad('load.duration', `a duration ${LONGEST_LOAD}`, load.duration);
+    if (load.rampUp !== undefined) {
+      const ramp = parseDuration(load.rampUp);
+      if (ramp === undefined) bad('load.rampUp', "a duration like '30s'", load.rampUp);
+      else if (ms !== undefined && ms > 0 && ramp > ms) bad('load.rampUp', `a duration no longer than load.duration (${showLimit(ms)})`, load.rampUp);
+    }
     return;
   }
   bad('load', '{ phases: [...] } (open model) or { users, duration } (closed model)', load);
+  // Say which keys were meant, when the model's own key is misspelt (`Users`, `phase`).
+  keys(load, 'load', { known: [...SCENARIO_KEYS.openLoad.known, ...SCENARIO_KEYS.closedLoad.known], elsewhere: { grace: TOP_LEVEL } });
 }
 
-function checkJourney(s: Record<string, unknown>, bad: Bad) {
+function checkJourney(s: Record<string, unknown>, bad: Bad, keys: Keys) {
   const hasUser = s.user !== undefined;
   const hasFlows = s.flows !== undefined;
   if (hasUser && hasFlows) return bad('user', 'either user or flows, not both', 'both');
@@ -83,6 +150,7 @@ function checkJourney(s: Record<string, unknown>, bad: Bad) {
     s.flows.forEach((f, i) => {
       const at = `flows[${i}]`;
       if (!isObject(f)) return bad(at, '{ name, weight, user }', f);
+      keys(f, at, SCENARIO_KEYS.flow);
       if (typeof f.name !== 'string' || f.name === '') bad(`${at}.name`, 'a non-empty string', f.name);
       if (f.weight !== undefined && !isNum(f.weight, 0)) bad(`${at}.weight`, 'a number >= 0', f.weight);
       if (typeof f.user !== 'function') bad(`${at}.user`, 'an async function (u) => { … }', f.user);
@@ -121,18 +189,19 @@ export function targetProblem(target: unknown): string | undefined {
   return undefined;
 }
 
-function positiveDuration(v: unknown) {
+/** A duration of at least `minMs` and at most `maxMs`. */
+function durationIn(v: unknown, minMs: number, maxMs: number) {
   const ms = parseDuration(v);
-  return ms !== undefined && ms > 0;
+  return ms !== undefined && ms >= minMs && ms <= maxMs;
 }
 function isObject(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-function isNum(v: unknown, min: number): v is number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= min;
+function isNum(v: unknown, min: number, max = Infinity): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
 }
-function isInt(v: unknown, min: number): v is number {
-  return isNum(v, min) && Number.isInteger(v);
+function isInt(v: unknown, min: number, max = Infinity): v is number {
+  return isNum(v, min, max) && Number.isInteger(v);
 }
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing';

@@ -13,8 +13,14 @@ export interface Rng {
   bool(p?: number): boolean;
   /** One element, uniformly. */
   pick<T>(items: readonly T[]): T;
-  /** One element, by relative weight. */
+  /**
+   * One element, by relative weight, in either form:
+   * `weighted(['a', 'b'], [3, 1])` or `weighted([['a', 3], ['b', 1]])`.
+   * Weights are finite numbers >= 0 with a sum > 0. Throws a TypeError naming the problem when
+   * the arguments are not one of the two forms (a journey that does so fails with that message).
+   */
   weighted<T>(items: readonly T[], weights: readonly number[]): T;
+  weighted<T>(pairs: readonly (readonly [T, number])[]): T;
 }
 
 function splitmix32(seed: number): () => number {
@@ -54,15 +60,52 @@ export function createRng(seed: number): Rng {
     float: (min, max) => min + next() * (max - min),
     bool: (p = 0.5) => next() < p,
     pick: (items) => items[Math.floor(next() * items.length)],
-    weighted: (items, weights) => {
-      let total = 0;
-      for (const w of weights) total += w;
-      let x = next() * total;
-      for (let i = 0; i < items.length; i++) {
-        x -= weights[i];
-        if (x < 0) return items[i];
-      }
-      return items[items.length - 1];
+    weighted: <T>(items: readonly T[] | readonly (readonly [T, number])[], weights?: readonly number[]): T => {
+      if (weights === undefined) return pickWeighted(next, ...fromPairs(items as readonly (readonly [T, number])[]));
+      checkWeights(items, weights);
+      return pickWeighted(next, items as readonly T[], weights);
     },
   };
+}
+
+function pickWeighted<T>(next: () => number, items: readonly T[], weights: readonly number[]): T {
+  let total = 0;
+  for (const w of weights) total += w;
+  let x = next() * total;
+  for (let i = 0; i < items.length; i++) {
+    x -= weights[i];
+    if (x < 0) return items[i];
+  }
+  // Rounding can leave x at 0 past the end: the last item with a weight takes it.
+  for (let i = items.length - 1; i > 0; i--) if (weights[i] > 0) return items[i];
+  return items[0];
+}
+
+const FORMS = "weighted(items, weights) or weighted([[item, weight], …])";
+
+function fromPairs<T>(pairs: readonly (readonly [T, number])[]): [T[], number[]] {
+  if (!Array.isArray(pairs)) throw new TypeError(`u.rng.weighted: expected ${FORMS}, got ${typeof pairs}`);
+  const items: T[] = [];
+  const weights: number[] = [];
+  pairs.forEach((pair, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new TypeError(`u.rng.weighted: expected ${FORMS}; with one argument, item ${i} must be an [item, weight] pair`);
+    }
+    items.push(pair[0]);
+    weights.push(pair[1]);
+  });
+  checkWeights(items, weights);
+  return [items, weights];
+}
+
+function checkWeights(items: readonly unknown[], weights: readonly number[]): void {
+  if (!Array.isArray(items) || !Array.isArray(weights)) throw new TypeError(`u.rng.weighted: expected ${FORMS}`);
+  if (items.length === 0) throw new TypeError('u.rng.weighted: nothing to pick from (no items)');
+  if (weights.length !== items.length) throw new TypeError(`u.rng.weighted: ${items.length} items but ${weights.length} weights`);
+  let total = 0;
+  weights.forEach((w, i) => {
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new TypeError(`u.rng.weighted: weight ${i} must be a finite number >= 0, got ${String(w)}`);
+    total += w;
+  });
+  if (total <= 0) throw new TypeError('u.rng.weighted: the weights add up to 0');
 }

@@ -17,6 +17,7 @@ export const CONTEXT_DEFAULTS = {
   maxAzs: 2,
   keepResults: false,
   privateWorkers: false,
+  /** Only for results that are not kept: kept results never expire. */
   resultsExpirationDays: 30,
   workerBundle: 'dist/worker.js',
 } as const;
@@ -31,7 +32,22 @@ export const CONTEXT_LIMITS = {
   vpcPrefixLength: { min: 16, max: 24 },
   /** An explicit expiresAt must be at least this far in the future: a deploy takes minutes. */
   expiresAtMinLeadMinutes: 10,
+  /** An explicit expiresAt may be at most this far in the future (the ttlHours cap). */
+  expiresAtMaxLeadHours: 168,
 } as const;
+
+/**
+ * Minutes between the expiry (workers scale to zero) and the environment deleting its own
+ * stack, so that nothing billed by the hour (NAT gateway, its address, interface endpoints)
+ * outlives the time to live by more than this.
+ */
+export const SELF_DELETE_GRACE_MINUTES = 60;
+
+/** When an environment expiring at `expiresAt` (ISO 8601) deletes itself, as ISO 8601 without milliseconds. */
+export function selfDeleteAt(expiresAt: string): string {
+  const at = new Date(Date.parse(expiresAt) + SELF_DELETE_GRACE_MINUTES * 60_000);
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
 
 /** Context keys the app reads. */
 export const CONTEXT_KEYS = [
@@ -48,9 +64,11 @@ export interface LoadfarmConfig {
   readonly expiresAt: string;
   readonly vpcCidr: string;
   readonly maxAzs: number;
+  /** Results bucket retained on destroy, and its objects never expire. */
   readonly keepResults: boolean;
   readonly privateWorkers: boolean;
-  readonly resultsExpirationDays: number;
+  /** Days objects live in a bucket that is not kept; undefined for kept results (no expiry). */
+  readonly resultsExpirationDays?: number;
   /** Path of the worker bundle, relative to the working directory or absolute. */
   readonly workerBundle: string;
   /** Explicit AWS account; undefined leaves it to the CLI's credentials. */
@@ -131,10 +149,17 @@ export function parseContext(context: Readonly<Record<string, unknown>>, now: Da
   const maxAzs = num('maxAzs', CONTEXT_DEFAULTS.maxAzs, L.maxAzs.min, L.maxAzs.max, true);
   const keepResults = bool('keepResults', CONTEXT_DEFAULTS.keepResults);
   const privateWorkers = bool('privateWorkers', CONTEXT_DEFAULTS.privateWorkers);
-  const resultsExpirationDays = num(
+  const expirationDays = num(
     'resultsExpirationDays', CONTEXT_DEFAULTS.resultsExpirationDays,
     L.resultsExpirationDays.min, L.resultsExpirationDays.max, true,
   );
+  if (keepResults && has('resultsExpirationDays')) {
+    problems.push(
+      `context resultsExpirationDays cannot be combined with keepResults=true (kept results never expire); ` +
+        `got ${JSON.stringify(context.resultsExpirationDays)}`,
+    );
+  }
+  const resultsExpirationDays = keepResults ? undefined : expirationDays;
   const workerBundle = str('workerBundle', CONTEXT_DEFAULTS.workerBundle);
 
   const account = has('account') ? str('account', '') : undefined;
@@ -151,11 +176,17 @@ export function parseContext(context: Readonly<Record<string, unknown>>, now: Da
     const raw = str('expiresAt', '');
     const time = Date.parse(raw);
     const earliest = now.getTime() + L.expiresAtMinLeadMinutes * 60_000;
+    const latest = now.getTime() + L.expiresAtMaxLeadHours * 3_600_000;
     if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}T/.test(raw)) {
       problems.push(`context expiresAt must be an ISO 8601 time such as 2030-01-01T12:00:00Z; got ${JSON.stringify(raw)}`);
     } else if (time < earliest) {
       problems.push(
         `context expiresAt must be at least ${L.expiresAtMinLeadMinutes} minutes in the future ` +
+          `(now ${now.toISOString()}); got ${JSON.stringify(raw)}`,
+      );
+    } else if (time > latest) {
+      problems.push(
+        `context expiresAt must be at most ${L.expiresAtMaxLeadHours} hours (7 days) in the future ` +
           `(now ${now.toISOString()}); got ${JSON.stringify(raw)}`,
       );
     } else {

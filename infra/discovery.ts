@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { type FactKey, parameterNames } from './names';
+import { type FactKey, type OptionalFactKey, allParameterNames } from './names';
 
 export interface DiscoveryProps {
   /** Environment name: the parameters live under `/loadfarm/<envName>/`. */
@@ -17,6 +17,10 @@ export interface DiscoveryProps {
   readonly spot: boolean;
   /** ISO 8601 UTC time at which the workers scale to zero. */
   readonly expiresAt: string;
+  /** The results are kept (published so that a later deploy keeps them unless told otherwise). */
+  readonly keepResults: boolean;
+  /** ISO 8601 UTC time at which the stack deletes itself. */
+  readonly deletesAt: string;
 }
 
 /**
@@ -25,12 +29,12 @@ export interface DiscoveryProps {
  */
 export class Discovery extends Construct {
   /** The parameters, by fact key. */
-  readonly parameters: Readonly<Record<FactKey, ssm.IStringParameter>>;
+  readonly parameters: Readonly<Record<FactKey | OptionalFactKey, ssm.IStringParameter>>;
 
   constructor(scope: Construct, id: string, props: DiscoveryProps) {
     super(scope, id);
-    const names = parameterNames(props.envName);
-    const values: Record<FactKey, string> = {
+    const names = allParameterNames(props.envName);
+    const values: Record<FactKey | OptionalFactKey, string> = {
       bucket: props.resultsBucket.bucketName,
       asg: props.autoScalingGroup.autoScalingGroupName,
       region: Stack.of(this).region,
@@ -38,9 +42,11 @@ export class Discovery extends Construct {
       'expires-at': props.expiresAt,
       'instance-type': props.instanceType.toString(),
       spot: String(props.spot),
+      'keep-results': String(props.keepResults),
+      'deletes-at': props.deletesAt,
     };
-    const parameters = {} as Record<FactKey, ssm.IStringParameter>;
-    for (const key of Object.keys(values) as FactKey[]) {
+    const parameters = {} as Record<FactKey | OptionalFactKey, ssm.IStringParameter>;
+    for (const key of Object.keys(values) as Array<FactKey | OptionalFactKey>) {
       parameters[key] = new ssm.StringParameter(this, constructId(key), {
         parameterName: names[key],
         stringValue: values[key],
@@ -53,6 +59,6 @@ export class Discovery extends Construct {
 }
 
 /** `instance-type` → `InstanceType`. */
-function constructId(key: FactKey): string {
+function constructId(key: string): string {
   return key.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 }

@@ -63,6 +63,21 @@ export function parameterPrefix(env: string): string {
 export const FACT_KEYS = ['bucket', 'asg', 'region', 'workers', 'expires-at', 'instance-type', 'spot'] as const;
 export type FactKey = (typeof FACT_KEYS)[number];
 
+/**
+ * Facts published since the results retention and the self-deletion were added. Optional when
+ * reading, so that environments deployed before still read (their values are then unknown).
+ */
+export const OPTIONAL_FACT_KEYS = ['keep-results', 'deletes-at'] as const;
+export type OptionalFactKey = (typeof OPTIONAL_FACT_KEYS)[number];
+
+/** Full SSM parameter names of every fact environment `env` publishes, the optional ones included. */
+export function allParameterNames(env: string): Record<FactKey | OptionalFactKey, string> {
+  const prefix = parameterPrefix(env);
+  const names = parameterNames(env) as Record<FactKey | OptionalFactKey, string>;
+  for (const key of OPTIONAL_FACT_KEYS) names[key] = `${prefix}${key}`;
+  return names;
+}
+
 /** Full SSM parameter names of environment `env`, by fact key. */
 export function parameterNames(env: string): Record<FactKey, string> {
   const prefix = parameterPrefix(env);
@@ -105,6 +120,13 @@ export interface EnvFacts {
   readonly expiresAt: string;
   readonly instanceType: string;
   readonly spot: boolean;
+  /**
+   * The results are kept (bucket retained on destroy, no expiry); undefined for an environment
+   * deployed before this fact was published.
+   */
+  readonly keepResults?: boolean;
+  /** ISO 8601 UTC time at which the stack deletes itself; undefined when not published. */
+  readonly deletesAt?: string;
 }
 
 export type EnvFactsResult =
@@ -146,6 +168,22 @@ export function envFactsFromParameters(
   if (spotText !== '' && spotText !== 'true' && spotText !== 'false') {
     problems.push(`SSM parameter ${names.spot} must be true or false; got ${JSON.stringify(spotText)}`);
   }
+  const optional = allParameterNames(env);
+  const keepText = values.get(optional['keep-results']);
+  if (keepText !== undefined && keepText !== 'true' && keepText !== 'false') {
+    problems.push(`SSM parameter ${optional['keep-results']} must be true or false; got ${JSON.stringify(keepText)}`);
+  }
+  const deletesAt = values.get(optional['deletes-at']);
+  if (deletesAt !== undefined && Number.isNaN(Date.parse(deletesAt))) {
+    problems.push(`SSM parameter ${optional['deletes-at']} must be an ISO 8601 time; got ${JSON.stringify(deletesAt)}`);
+  }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, facts: { env, bucket, asg, region, workers, expiresAt, instanceType, spot: spotText === 'true' } };
+  return {
+    ok: true,
+    facts: {
+      env, bucket, asg, region, workers, expiresAt, instanceType, spot: spotText === 'true',
+      ...(keepText !== undefined ? { keepResults: keepText === 'true' } : {}),
+      ...(deletesAt !== undefined ? { deletesAt } : {}),
+    },
+  };
 }

@@ -1,10 +1,13 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { selfDeleteAt } from './config';
 import { Discovery } from './discovery';
+import { FunctionLogs } from './function-logs';
 import { ENV_TAG, EXPIRES_AT_TAG, checkEnvName } from './names';
 import { Network } from './network';
 import { ResultsBucket } from './results-bucket';
+import { SelfDelete } from './self-delete';
 import { WorkerFleet } from './worker-fleet';
 
 export interface LoadfarmStackProps extends StackProps {
@@ -27,8 +30,10 @@ export interface LoadfarmStackProps extends StackProps {
   readonly spot?: boolean;
 
   /**
-   * ISO 8601 time at which the workers scale to zero (rounded up to the minute).
-   * Computed by the caller (`infra/app.ts`: now + ttlHours) so that synth is deterministic.
+   * ISO 8601 time at which the workers scale to zero (rounded up to the minute); the stack
+   * deletes itself SELF_DELETE_GRACE_MINUTES later (`./config.ts`). Computed and capped by the
+   * caller (`infra/app.ts` through `parseContext`: now + ttlHours, at most 168 h ahead) so that
+   * synth is deterministic.
    */
   readonly expiresAt: string;
 
@@ -51,13 +56,14 @@ export interface LoadfarmStackProps extends StackProps {
   readonly privateWorkers?: boolean;
 
   /**
-   * Keep the results bucket when the environment is destroyed.
+   * Keep the results: the bucket stays when the environment is destroyed, and its objects
+   * never expire.
    * @default false
    */
   readonly keepResults?: boolean;
 
   /**
-   * Days results are kept in the bucket.
+   * Days results are kept in a bucket that is not kept (an error with `keepResults`).
    * @default 30
    */
   readonly resultsExpirationDays?: number;
@@ -69,12 +75,17 @@ export interface LoadfarmStackProps extends StackProps {
   readonly workerBundlePath?: string;
 }
 
+/** Keys of the workers' snapshots (`worker/store/layout.ts`): created once, never replaced. */
+export const SNAPSHOT_KEYS = 'runs/*/workers/*/snapshots/*';
+
 /** One loadfarm environment: network, results bucket, worker fleet and its published facts. */
 export class LoadfarmStack extends Stack {
   readonly network: Network;
   readonly results: ResultsBucket;
   readonly fleet: WorkerFleet;
   readonly discovery: Discovery;
+  readonly selfDelete: SelfDelete;
+  readonly functionLogs: FunctionLogs;
 
   constructor(scope: Construct, id: string, props: LoadfarmStackProps) {
     super(scope, id, {
@@ -94,6 +105,8 @@ export class LoadfarmStack extends Stack {
     this.results = new ResultsBucket(this, 'Results', {
       keepResults: props.keepResults,
       expirationDays: props.resultsExpirationDays,
+      // Snapshots are written once (If-None-Match) and never replaced, whoever holds the role.
+      createOnlyKeys: [SNAPSHOT_KEYS],
     });
     this.fleet = new WorkerFleet(this, 'Workers', {
       vpc: this.network.vpc,
@@ -107,6 +120,7 @@ export class LoadfarmStack extends Stack {
       workerBundlePath: props.workerBundlePath,
     });
     const expiresAt = this.fleet.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const deletesAt = selfDeleteAt(expiresAt);
     this.discovery = new Discovery(this, 'Discovery', {
       envName: props.envName,
       resultsBucket: this.results.bucket,
@@ -115,7 +129,10 @@ export class LoadfarmStack extends Stack {
       instanceType,
       spot,
       expiresAt,
+      keepResults: props.keepResults ?? false,
+      deletesAt,
     });
+    this.selfDelete = new SelfDelete(this, 'SelfDelete', { at: deletesAt });
 
     Tags.of(this).add(ENV_TAG, props.envName);
     // Not on the launch template: a new value there would make a new template version and
@@ -125,5 +142,9 @@ export class LoadfarmStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.results.bucket.bucketName });
     new CfnOutput(this, 'AutoScalingGroupName', { value: this.fleet.autoScalingGroup.autoScalingGroupName });
     new CfnOutput(this, 'ExpiresAt', { value: expiresAt });
+    new CfnOutput(this, 'DeletesAt', { value: deletesAt });
+
+    // Last: it gives a stack-owned log group to every function that exists by now.
+    this.functionLogs = new FunctionLogs(this, 'FunctionLogs');
   }
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -123,9 +123,9 @@ export class WorkerFleet extends Construct {
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'loadfarm worker: SSM Run Command, the worker bundle, and runs/* of the results bucket',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
     this.role = role;
+    for (const statement of runCommandStatements()) role.addToPrincipalPolicy(statement);
     const bucket = props.resultsBucket;
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadWorkerBundle',
@@ -267,12 +267,6 @@ export class WorkerFleet extends Construct {
         'Throwaway load-test fleet watched by the loadfarm CLI (worker status in the results store and ' +
         'SSM); scaling notifications would need an SNS topic nobody subscribes to.',
     });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      reason:
-        'The AWS-maintained minimum for SSM Run Command, which is how the CLI starts workers; a copy ' +
-        'would carry the same ssm/ssmmessages/ec2messages actions and fall behind AWS changes.',
-    });
     const bucketArn = nagToken(stack, bucket.bucketArn);
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (policy) {
@@ -284,6 +278,18 @@ export class WorkerFleet extends Construct {
         {
           id: `AwsSolutions-IAM5[Resource::${bucketArn}/runs/*/workers/*]`,
           reason: 'Workers write status and snapshots under runs/<runId>/workers/<i>/, ids chosen at run time.',
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'ec2messages:* and ssmmessages:*ControlChannel (how the SSM agent receives Run Command) have no ' +
+            'resource types: AWS accepts only "*" for them. Nothing of Parameter Store or any other service is on "*".',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::${INSTANCE_ARN_NAG}]`,
+          reason:
+            'ssm:UpdateInstanceInformation (the agent registering its own instance) on instances of this account and ' +
+            'region: instance ids are assigned at launch.',
         },
       );
     }
@@ -307,6 +313,45 @@ function nagToken(stack: Stack, token: string): string {
     return `<${logicalId}.${attribute}>`;
   }
   return String(resolved);
+}
+
+/** The instances of the stack's account and region, as an ARN with pseudo parameters. */
+const INSTANCE_ARN = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/*`;
+/** How cdk-nag prints `INSTANCE_ARN` in finding ids. */
+const INSTANCE_ARN_NAG = 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*';
+
+/**
+ * What the SSM agent needs to take Run Command, instead of AmazonSSMManagedInstanceCore
+ * (which also grants ssm:GetParameter(s) on "*", State Manager, inventory and patching):
+ * registering and heartbeating its instance (ssm:UpdateInstanceInformation), the Run Command
+ * message service (ec2messages), and the agent's control channel (ssmmessages), which newer
+ * agents use for Run Command too. No data channels (Session Manager shells) and nothing of
+ * Parameter Store: the worker reads no parameter.
+ * Reference: "Reference: ec2messages, ssmmessages, and other API operations" in the Systems
+ * Manager user guide, and the AmazonSSMManagedInstanceCore policy document.
+ */
+export function runCommandStatements(): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'SsmAgentRegistration',
+      actions: ['ssm:UpdateInstanceInformation'],
+      resources: [INSTANCE_ARN],
+    }),
+    new iam.PolicyStatement({
+      sid: 'SsmAgentRunCommand',
+      actions: [
+        'ec2messages:AcknowledgeMessage',
+        'ec2messages:DeleteMessage',
+        'ec2messages:FailMessage',
+        'ec2messages:GetEndpoint',
+        'ec2messages:GetMessages',
+        'ec2messages:SendReply',
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:OpenControlChannel',
+      ],
+      resources: ['*'],
+    }),
+  ];
 }
 
 /**

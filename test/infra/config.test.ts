@@ -1,8 +1,8 @@
 /** Pure parts of infra/: context parsing, names and facts, cost estimates. No synth. */
-import { CONTEXT_DEFAULTS, parseContext, roundUpToMinute } from '../../infra/config';
+import { CONTEXT_DEFAULTS, SELF_DELETE_GRACE_MINUTES, parseContext, roundUpToMinute, selfDeleteAt } from '../../infra/config';
 import { costPerHour, instancePriceUsdPerHour } from '../../infra/cost';
 import {
-  checkEnvName, envFactsFromParameters, envNameFromStackName, envNames, parameterNames, stackName,
+  allParameterNames, checkEnvName, envFactsFromParameters, envNameFromStackName, envNames, parameterNames, stackName,
 } from '../../infra/names';
 
 const NOW = new Date('2026-11-23T10:00:30.500Z');
@@ -24,12 +24,12 @@ describe('parseContext', () => {
   test('string values from -c are converted', () => {
     const r = parseContext({
       env: 'perf-1', workers: '10', instanceType: 'c7g.2xlarge', spot: 'true', ttlHours: '0.5',
-      vpcCidr: '10.1.0.0/20', maxAzs: '3', keepResults: 'true', privateWorkers: 'false',
+      vpcCidr: '10.1.0.0/20', maxAzs: '3', keepResults: 'false', privateWorkers: 'false',
       resultsExpirationDays: '7', account: '123456789012', region: 'eu-west-1',
     }, NOW);
     expect(r.ok && r.config).toMatchObject({
       env: 'perf-1', workers: 10, instanceType: 'c7g.2xlarge', spot: true, expiresAt: '2026-11-23T10:31:00Z',
-      vpcCidr: '10.1.0.0/20', maxAzs: 3, keepResults: true, privateWorkers: false, resultsExpirationDays: 7,
+      vpcCidr: '10.1.0.0/20', maxAzs: 3, keepResults: false, privateWorkers: false, resultsExpirationDays: 7,
       account: '123456789012', region: 'eu-west-1',
     });
   });
@@ -73,6 +73,30 @@ describe('parseContext', () => {
     expect(r.ok ? [] : r.problems).toEqual([
       expect.stringMatching(/^context expiresAt must be at least 10 minutes in the future .*got "2026-11-23T10:05:00Z"$/),
     ]);
+  });
+
+  test('expiresAt more than 168 hours ahead is refused: the cap holds for `cdk deploy -c expiresAt` too', () => {
+    const r = parseContext({ expiresAt: '2099-12-31T00:00:00Z' }, NOW);
+    expect(r.ok ? [] : r.problems).toEqual([
+      expect.stringMatching(/^context expiresAt must be at most 168 hours \(7 days\) in the future .*got "2099-12-31T00:00:00Z"$/),
+    ]);
+    const edge = parseContext({ expiresAt: '2026-11-30T10:00:00Z' }, NOW);
+    expect(edge.ok && edge.config.expiresAt).toBe('2026-11-30T10:00:00Z');
+  });
+
+  test('kept results have no expiry; an expiry given with keepResults is refused', () => {
+    const kept = parseContext({ keepResults: 'true' }, NOW);
+    expect(kept.ok && kept.config.resultsExpirationDays).toBeUndefined();
+    expect(kept.ok && kept.config.keepResults).toBe(true);
+    const both = parseContext({ keepResults: 'true', resultsExpirationDays: '30' }, NOW);
+    expect(both.ok ? [] : both.problems).toEqual([
+      'context resultsExpirationDays cannot be combined with keepResults=true (kept results never expire); got "30"',
+    ]);
+  });
+
+  test('the stack deletes itself an hour after the expiry', () => {
+    expect(SELF_DELETE_GRACE_MINUTES).toBe(60);
+    expect(selfDeleteAt('2030-01-01T23:30:00Z')).toBe('2030-01-02T00:30:00Z');
   });
 
   test('a malformed CIDR is refused', () => {
@@ -140,6 +164,18 @@ describe('names', () => {
         region: 'eu-west-1', workers: 4, expiresAt: '2030-01-01T00:00:00Z', instanceType: 'c7i.large', spot: true,
       },
     });
+  });
+
+  test('envFactsFromParameters reads the optional facts when published, and checks them', () => {
+    const n = allParameterNames('perf');
+    const base = (['bucket', 'asg', 'region', 'workers', 'expires-at', 'instance-type', 'spot'] as const)
+      .map((k) => ({ Name: n[k], Value: k === 'workers' ? '2' : k === 'spot' ? 'false' : k === 'expires-at' ? '2030-01-01T00:00:00Z' : 'x' }));
+    const r = envFactsFromParameters('perf', [
+      ...base, { Name: n['keep-results'], Value: 'true' }, { Name: n['deletes-at'], Value: '2030-01-01T01:00:00Z' },
+    ]);
+    expect(r.ok && [r.facts.keepResults, r.facts.deletesAt]).toEqual([true, '2030-01-01T01:00:00Z']);
+    const bad = envFactsFromParameters('perf', [...base, { Name: n['keep-results'], Value: 'yes' }]);
+    expect(bad).toEqual({ ok: false, problems: ['SSM parameter /loadfarm/perf/keep-results must be true or false; got "yes"'] });
   });
 
   test('envFactsFromParameters lists every missing or malformed parameter', () => {

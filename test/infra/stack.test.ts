@@ -44,8 +44,9 @@ describe('compliance (cdk-nag AwsSolutions)', () => {
     expect(ids).toEqual([
       'Results/Bucket AwsSolutions-S1',
       'Workers/Group AwsSolutions-AS3',
-      'Workers/Role AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
       `Workers/Role/DefaultPolicy AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/runs/*/workers/*]`,
+      'Workers/Role/DefaultPolicy AwsSolutions-IAM5[Resource::*]',
+      'Workers/Role/DefaultPolicy AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
       `Workers/Role/DefaultPolicy AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/runs/*]`,
     ].sort());
   });
@@ -123,6 +124,22 @@ describe('results bucket', () => {
             Resource: [bucketArn(), bucketObjects('/*')],
           }),
         ]),
+      },
+    });
+  });
+
+  test('snapshots can only be created: any PutObject there without If-None-Match is denied, whoever sends it', () => {
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Sid: 'CreateOnly',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 's3:PutObject',
+          Resource: bucketObjects('/runs/*/workers/*/snapshots/*'),
+          Condition: { Null: { 's3:if-none-match': 'true' } },
+        }]),
       },
     });
   });
@@ -212,15 +229,38 @@ describe('worker fleet', () => {
     expect(script.indexOf(WORKER_PATHS.ready)).toBeGreaterThan(script.indexOf(WORKER_PATHS.bundle));
   });
 
-  test('the instance role has AmazonSSMManagedInstanceCore and nothing else managed', () => {
-    s.template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: Match.objectLike({
-        Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
-      }),
-      ManagedPolicyArns: [{
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']],
-      }],
+  test('the instance role has no managed policy; for SSM exactly what Run Command needs, nothing of Parameter Store', () => {
+    const roles = s.template.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }) },
     });
+    expect(Object.keys(roles)).toHaveLength(1);
+    expect(Object.values(roles)[0].Properties.ManagedPolicyArns).toBeUndefined();
+
+    const workerPolicyId = s.stack.getLogicalId(
+      s.stack.fleet.role.node.findChild('DefaultPolicy').node.defaultChild as CfnResource,
+    );
+    const statements = policyStatements(s.template).filter((st) => st.policy === workerPolicyId);
+    const agentActions = statements.flatMap((st) => asArray(st.Action)).filter((a) => /^(ssm|ssmmessages|ec2messages):/.test(a)).sort();
+    expect(agentActions).toEqual([
+      'ec2messages:AcknowledgeMessage', 'ec2messages:DeleteMessage', 'ec2messages:FailMessage', 'ec2messages:GetEndpoint',
+      'ec2messages:GetMessages', 'ec2messages:SendReply', 'ssm:UpdateInstanceInformation',
+      'ssmmessages:CreateControlChannel', 'ssmmessages:OpenControlChannel',
+    ]);
+    const registration = statements.find((st) => asArray(st.Action).includes('ssm:UpdateInstanceInformation'))!;
+    expect(registration.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':instance/*']],
+    });
+  });
+
+  test('no role of the stack may read SSM parameters on "*" or any parameter at all', () => {
+    const managed = Object.values(s.template.findResources('AWS::IAM::Role')).flatMap((r) => asArray(r.Properties.ManagedPolicyArns));
+    expect(JSON.stringify(managed)).not.toMatch(/AmazonSSMManagedInstanceCore|AmazonEC2RoleforSSM/);
+    const inline = Object.values(s.template.findResources('AWS::IAM::Role'))
+      .flatMap((r) => asArray(r.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string | string[] }> } }>))
+      .flatMap((p) => p.PolicyDocument.Statement);
+    for (const st of [...policyStatements(s.template), ...inline]) {
+      for (const action of asArray(st.Action)) expect(action).not.toMatch(/^ssm:(GetParameter|\*)/i);
+    }
   });
 
   test('S3 access: the exact bundle object, list/read runs/*, write runs/*/workers/* only', () => {
@@ -259,6 +299,77 @@ describe('worker fleet', () => {
   });
 });
 
+describe('self-deletion at expiry + grace', () => {
+  test('a one-time schedule calls CloudFormation DeleteStack on this stack an hour after the expiry', () => {
+    s.template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    const [schedule] = Object.values(s.template.findResources('AWS::Scheduler::Schedule'));
+    expect(schedule.Properties).toMatchObject({
+      ScheduleExpression: 'at(2030-01-02T04:04:00)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:::aws-sdk:cloudformation:deleteStack']] },
+        Input: JSON.stringify({ StackName: 'loadfarm-test' }),
+      },
+    });
+    expect(schedule.Properties.ActionAfterCompletion ?? 'NONE').toBe('NONE');
+  });
+
+  test("the schedule's role may only delete this very stack, and only the scheduler of this account may assume it", () => {
+    const [schedule] = Object.values(s.template.findResources('AWS::Scheduler::Schedule'));
+    const roleId = schedule.Properties.Target.RoleArn['Fn::GetAtt'][0] as string;
+    const role = s.template.findResources('AWS::IAM::Role')[roleId];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    }]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.Policies).toBeUndefined();
+    const statements = policyStatements(s.template).filter((st) => JSON.stringify(s.template.findResources('AWS::IAM::Policy')[st.policy].Properties.Roles).includes(roleId));
+    expect(statements.map(({ policy, ...st }) => st)).toEqual([
+      { Sid: 'DeleteThisStackOnly', Effect: 'Allow', Action: 'cloudformation:DeleteStack', Resource: { Ref: 'AWS::StackId' } },
+    ]);
+  });
+
+  test('the stack outputs and publishes when it deletes itself', () => {
+    expect(s.template.toJSON().Outputs.DeletesAt.Value).toBe('2030-01-02T04:04:00Z');
+  });
+});
+
+describe('teardown leaves nothing behind', () => {
+  test('every Lambda function logs to a log group of the stack, destroyed with it', () => {
+    const functions = s.template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions).length).toBeGreaterThan(0);
+    const groups = s.template.findResources('AWS::Logs::LogGroup');
+    for (const fn of Object.values(functions)) {
+      const ref = fn.Properties.LoggingConfig?.LogGroup as { Ref?: string } | undefined;
+      expect(ref?.Ref).toBeDefined();
+      expect(groups[ref!.Ref!]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+      expect(groups[ref!.Ref!].Properties.Tags).toEqual(expect.arrayContaining([{ Key: ENV_TAG, Value: 'test' }]));
+    }
+  });
+
+  test('no role can create a log group (which would appear outside the stack), nor holds AWSLambdaBasicExecutionRole', () => {
+    const roles = Object.values(s.template.findResources('AWS::IAM::Role'));
+    expect(JSON.stringify(roles.map((r) => r.Properties.ManagedPolicyArns ?? []))).not.toContain('AWSLambdaBasicExecutionRole');
+    const inline = roles
+      .flatMap((r) => asArray(r.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string | string[] }> } }>))
+      .flatMap((p) => p.PolicyDocument.Statement);
+    for (const st of [...policyStatements(s.template), ...inline]) {
+      for (const action of asArray(st.Action)) expect(action).not.toMatch(/^logs:(CreateLogGroup|\*)$/);
+    }
+  });
+
+  test('the custom resource that empties the bucket goes before the log group it writes to', () => {
+    const [custom] = Object.values(s.template.findResources('Custom::S3AutoDeleteObjects'));
+    const groupIds = Object.keys(s.template.findResources('AWS::Logs::LogGroup'));
+    const fnGroup = Object.values(s.template.findResources('AWS::Lambda::Function'))[0].Properties.LoggingConfig.LogGroup.Ref;
+    expect(groupIds).toContain(fnGroup);
+    expect(custom.DependsOn).toContain(fnGroup);
+  });
+});
+
 describe('discovery', () => {
   test('publishes the facts as SSM String parameters under /loadfarm/<env>/', () => {
     const names = parameterNames('test');
@@ -271,6 +382,8 @@ describe('discovery', () => {
       [names['expires-at']]: EXPIRES_AT,
       [names['instance-type']]: 'c7i.large',
       [names.spot]: 'false',
+      '/loadfarm/test/keep-results': 'false',
+      '/loadfarm/test/deletes-at': '2030-01-02T04:04:00Z',
     };
     const params = Object.values(s.template.findResources('AWS::SSM::Parameter'));
     const actual = Object.fromEntries(params.map((p) => [p.Properties.Name, p.Properties.Value]));

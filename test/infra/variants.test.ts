@@ -21,7 +21,6 @@ beforeAll(() => {
     instanceType: new ec2.InstanceType('c7g.xlarge'),
     privateWorkers: true,
     keepResults: true,
-    resultsExpirationDays: 7,
     vpcCidr: '10.99.0.0/20',
     maxAzs: 3,
   });
@@ -33,9 +32,10 @@ test('passes cdk-nag with the same acknowledgements and never S2, S10, EC23, EC2
   const nag = acknowledgements(s.app).filter((a) => a.id.includes('AwsSolutions'));
   expect(nag.map((a) => a.id.replace(/<[^>]+\.Arn>/, '<bucket>')).sort()).toEqual([
     'AwsSolutions-AS3',
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+    'AwsSolutions-IAM5[Resource::*]',
     'AwsSolutions-IAM5[Resource::<bucket>/runs/*/workers/*]',
     'AwsSolutions-IAM5[Resource::<bucket>/runs/*]',
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
     'AwsSolutions-S1',
   ]);
   for (const a of acknowledgements(s.app)) expect(a.id).not.toMatch(/AwsSolutions-(S2|S10|EC23|EC26)(?![0-9])/);
@@ -111,14 +111,31 @@ test('workers launch in the private subnets', () => {
   expect(zone).not.toContain('Public');
 });
 
-test('keepResults: bucket retained, no auto-delete, 7-day expiry', () => {
+test('keepResults: bucket retained, no auto-delete, and no object ever expires', () => {
   s.template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   s.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   s.template.hasResourceProperties('AWS::S3::Bucket', {
     LifecycleConfiguration: {
-      Rules: [{ Id: 'expire-results', Status: 'Enabled', ExpirationInDays: 7, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
+      Rules: [{ Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
     },
   });
+  s.template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/loadfarm/spotty/keep-results', Value: 'true' });
+});
+
+test('private workers: the NAT gateway, its address and the endpoints go with the stack, which deletes itself after expiry', () => {
+  // Everything billed by the hour is a resource of the stack (no Retain), so the scheduled DeleteStack removes it.
+  for (const type of ['AWS::EC2::NatGateway', 'AWS::EC2::EIP', 'AWS::EC2::VPCEndpoint']) {
+    const found = Object.values(s.template.findResources(type));
+    expect(found.length).toBeGreaterThan(0);
+    for (const r of found) expect(r.DeletionPolicy ?? 'Delete').toBe('Delete');
+  }
+  s.template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+  s.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'at(2030-01-02T04:04:00)' });
+});
+
+test('keepResults with an expiry is refused: kept results never expire', () => {
+  expect(() => synthLoadfarm({ envName: 'both', keepResults: true, resultsExpirationDays: 7 }))
+    .toThrow('ResultsBucket expirationDays cannot be combined with keepResults (kept results never expire); got 7');
 });
 
 test('spot and the worker count are published', () => {

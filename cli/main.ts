@@ -5,7 +5,7 @@ import { holdCommand } from './commands/hold';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { validateCommand } from './commands/validate';
-import { EXIT, UsageError } from './errors';
+import { EXIT, UsageError, personLine } from './errors';
 import { upCommand } from './commands/up';
 import { downCommand } from './commands/down';
 import { envsCommand } from './commands/envs';
@@ -43,6 +43,12 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError) {
     process.stderr.write(`loadfarm: ${err.message}\n`);
     for (const line of err.details) process.stderr.write(`loadfarm: ${line}\n`);
+    process.exitCode = EXIT.badInput;
+    return;
+  }
+  const line = personLine(err);
+  if (line !== undefined) {
+    process.stderr.write(`loadfarm: ${line}\n`);
     process.exitCode = EXIT.badInput;
     return;
   }

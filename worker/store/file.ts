@@ -1,11 +1,15 @@
 import { promises as fs, createWriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { StoreError } from './errors';
 import type { Store } from './store';
 
 /**
- * A store in a local folder. Writes go to a temporary file renamed into place, so a reader
- * never sees half an object and a process killed mid-write leaves the old object whole.
+ * A store in a local folder. Writes go to a temporary file (`<key>.<pid>.<random>.tmp`, never
+ * listed) moved into place, so a reader never sees half an object and a process killed
+ * mid-write leaves the old object whole. A write that fails removes its temporary file.
+ * Failures reject with a StoreError whose code says why (errors.ts): a path that is a file,
+ * a read-only or virtual filesystem, permissions, a full disk.
  */
 export class FileStore implements Store {
   readonly url: string;
@@ -14,27 +18,72 @@ export class FileStore implements Store {
     this.url = `file://${root}`;
   }
 
+  /**
+   * A store at `root`, refused with StoreError `STORE_NOT_FOLDER` when `root` (or a folder on
+   * its path) is a regular file. A `root` that does not exist yet is fine: writes create it.
+   */
+  static async open(root: string): Promise<FileStore> {
+    const store = new FileStore(root);
+    const file = await blockingFile(root);
+    if (file !== undefined) {
+      throw new StoreError('STORE_NOT_FOLDER', `${store.url}: ${file} is a file, not a folder; point --store at a folder (or move the file away)`);
+    }
+    return store;
+  }
+
   private file(key: string): string {
-    if (key.split('/').some((part) => part === '..')) throw new Error(`store key escapes the store: ${key}`);
+    if (key.split('/').some((part) => part === '..')) {
+      throw new StoreError('STORE_BAD_KEY', `${this.url}: key ${JSON.stringify(key)} would leave the store; keys never hold ".."`);
+    }
     return path.join(this.root, ...key.split('/'));
   }
 
   async put(key: string, body: string | Uint8Array): Promise<void> {
     const file = this.file(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await fs.writeFile(tmp, body);
-    await fs.rename(tmp, file);
+    await this.makeFolder(key, path.dirname(file));
+    const tmp = tempName(file);
+    try {
+      await fs.writeFile(tmp, body);
+      await fs.rename(tmp, file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw await this.failure('write', key, err);
+    }
+  }
+
+  /**
+   * Writes a temporary file, then hard-links it to `key`: link(2) refuses an existing name
+   * (EEXIST → StoreError `STORE_EXISTS`), so of two writers exactly one wins and the object is
+   * whole from the moment it appears. The temporary file is removed either way. On a
+   * filesystem without hard links, an exclusive create (`wx`) keeps write-once, but a reader
+   * may then see the object before it is whole.
+   */
+  async putNew(key: string, body: string | Uint8Array): Promise<void> {
+    const file = this.file(key);
+    await this.makeFolder(key, path.dirname(file));
+    const tmp = tempName(file);
+    try {
+      await fs.writeFile(tmp, body);
+      await linkOrCreate(tmp, file, body);
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') {
+        throw new StoreError('STORE_EXISTS', `${this.url}: cannot write ${key}: it already exists and is written once only`, { cause: err });
+      }
+      throw await this.failure('write', key, err);
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
   }
 
   async get(key: string): Promise<Buffer | undefined> {
+    const file = this.file(key);
     try {
-      return await fs.readFile(this.file(key));
+      return await fs.readFile(file);
     } catch (err) {
       // A key that names a folder (a prefix of other keys) is no object either.
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoCode(err);
       if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return undefined;
-      throw new Error(`${this.url}: cannot read ${key}: ${(err as Error).message}`);
+      throw await this.failure('read', key, err);
     }
   }
 
@@ -43,17 +92,23 @@ export class FileStore implements Store {
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
     const keys: string[] = [];
-    await this.walk(dirKey, keys);
+    try {
+      await this.walk(dirKey, keys);
+    } catch (err) {
+      throw await this.failure('list', prefix, err);
+    }
     return keys.filter((k) => k.startsWith(prefix) && !k.endsWith('.tmp')).sort();
   }
 
   async listFolders(prefix: string): Promise<string[]> {
+    const dir = prefix === '' ? this.root : this.file(prefix.replace(/\/$/, ''));
     try {
-      const entries = await fs.readdir(prefix === '' ? this.root : this.file(prefix.replace(/\/$/, '')), { withFileTypes: true });
+      const entries = await fs.readdir(dir, { withFileTypes: true });
       return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
-      throw new Error(`${this.url}: cannot list ${prefix}: ${(err as Error).message}`, { cause: err });
+      const code = errnoCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw await this.failure('list', prefix, err);
     }
   }
 
@@ -62,7 +117,8 @@ export class FileStore implements Store {
     try {
       entries = await fs.readdir(dirKey ? this.file(dirKey) : this.root, { withFileTypes: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      const code = errnoCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
       throw err;
     }
     await Promise.all(
@@ -77,14 +133,95 @@ export class FileStore implements Store {
 
   async putStream(key: string, body: NodeJS.ReadableStream): Promise<void> {
     const file = this.file(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await this.makeFolder(key, path.dirname(file));
+    const tmp = tempName(file);
     try {
       await pipeline(body, createWriteStream(tmp));
       await fs.rename(tmp, file);
     } catch (err) {
       await fs.rm(tmp, { force: true });
-      throw new Error(`${this.url}: cannot write ${key}: ${(err as Error).message}`, { cause: err });
+      throw await this.failure('write', key, err);
     }
+  }
+
+  /** mkdir -p; its ENOENT means the filesystem makes no folders there (read-only, or virtual like /proc). */
+  private async makeFolder(key: string, dir: string): Promise<void> {
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') {
+        throw new StoreError(
+          'STORE_READ_ONLY',
+          `${this.url}: cannot write ${key}: cannot create the folder ${dir} (ENOENT: the filesystem makes no folders there, e.g. read-only or virtual); point --store at a writable folder`,
+          { cause: err },
+        );
+      }
+      throw await this.failure('write', key, err);
+    }
+  }
+
+  /** The StoreError for a failed filesystem call, by its errno code. */
+  private async failure(action: 'read' | 'write' | 'list', key: string, err: unknown): Promise<StoreError> {
+    const what = `${this.url}: cannot ${action} ${key}`;
+    const at = (err as NodeJS.ErrnoException).path ?? this.root;
+    switch (errnoCode(err)) {
+      case 'ENOTDIR':
+      case 'EEXIST': {
+        const file = await blockingFile(at);
+        if (file !== undefined) {
+          return new StoreError('STORE_NOT_FOLDER', `${what}: ${file} is a file, not a folder; point --store at a folder (or move the file away)`, { cause: err });
+        }
+        break;
+      }
+      case 'EISDIR':
+        return new StoreError('STORE_FAILED', `${what}: ${at} is a folder, so it cannot hold an object`, { cause: err });
+      case 'EROFS':
+        return new StoreError('STORE_READ_ONLY', `${what}: the filesystem is read-only; point --store at a writable folder`, { cause: err });
+      case 'EACCES':
+      case 'EPERM':
+        return new StoreError('STORE_DENIED', `${what}: permission denied on ${at}; give this user access or point --store at a folder it owns`, { cause: err });
+      case 'ENOSPC':
+        return new StoreError('STORE_FULL', `${what}: no space left on the device; free some or point --store elsewhere`, { cause: err });
+      case 'EDQUOT':
+        return new StoreError('STORE_FULL', `${what}: disk quota exceeded; free some or point --store elsewhere`, { cause: err });
+      case 'EFBIG':
+        return new StoreError('STORE_FULL', `${what}: file too large for this process's limit (ulimit -f); raise it or point --store elsewhere`, { cause: err });
+      default:
+        break;
+    }
+    return new StoreError('STORE_FAILED', `${what}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** link(2) `tmp` to `file`; where hard links are not supported, writes `file` with an exclusive create. */
+async function linkOrCreate(tmp: string, file: string, body: string | Uint8Array): Promise<void> {
+  try {
+    await fs.link(tmp, file);
+  } catch (err) {
+    const code = errnoCode(err);
+    // Linux answers EPERM for a filesystem without hard links (this process just wrote `tmp` beside `file`).
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    await fs.writeFile(file, body, { flag: 'wx' });
+  }
+}
+
+function tempName(file: string): string {
+  return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
+}
+
+/** The nearest existing path at or above `p` when it is not a folder, else undefined. */
+async function blockingFile(p: string): Promise<string | undefined> {
+  for (let at = path.resolve(p); ; at = path.dirname(at)) {
+    try {
+      return (await fs.stat(at)).isDirectory() ? undefined : at;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+    }
+    if (path.dirname(at) === at) return undefined;
   }
 }

@@ -1,17 +1,23 @@
 import { GetObjectCommand, PutObjectCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { storeUrlProblem } from './open';
+import { StoreError, type StoreErrorCode } from './errors';
+import { regionOr, s3ClientConfig } from './s3-config';
+import { findBucketRegion, type SdkError } from './s3-region';
 import type { Store } from './store';
+import { storeLocation, type StoreLocation } from './url';
 
-// The only file that loads the AWS SDK; open.ts imports it lazily, for s3:// URLs only.
+// This file and s3-*.ts are the only ones that load the AWS SDK; open.ts imports this one
+// lazily, for s3:// URLs only.
+
+export { s3ClientConfig } from './s3-config';
 
 /** Bytes per part of a streamed upload: S3's minimum for every part but the last. */
 const PART_SIZE_BYTES = 5 * 1024 * 1024;
 /** Parts uploaded at once: a streamed upload holds PART_QUEUE parts in memory, plus the stream's own buffer. */
 const PART_QUEUE = 2;
-const DEFAULT_MAX_ATTEMPTS = 5;
+/** The region a bucket's region is asked in when none is configured (S3 answers in any). */
+const PROBE_REGION = 'us-east-1';
 
 export interface S3StoreOptions {
   /**
@@ -19,7 +25,13 @@ export interface S3StoreOptions {
    * @default the SDK's own: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, a profile's endpoint_url, else AWS
    */
   readonly endpoint?: string;
-  /** A ready client, used as it is: `endpoint`, `maxAttempts` and `env` are then ignored. The caller owns it. */
+  /**
+   * The bucket's region. Wins over everything; AWS_REGION does not: it only signs the question.
+   * @default found from the bucket (findBucketRegion) before the first request, else the SDK's
+   *   region (AWS_REGION, the profile's), else us-east-1
+   */
+  readonly region?: string;
+  /** A ready client, used as it is: `endpoint`, `region`, `maxAttempts` and `env` are then ignored. The caller owns it. */
   readonly client?: S3Client;
   /** Attempts per request, the first included, with the SDK's standard exponential backoff. @default 5 */
   readonly maxAttempts?: number;
@@ -30,88 +42,75 @@ export interface S3StoreOptions {
 }
 
 /**
- * The client configuration of a store. Credentials, region, endpoint and retries come from the
- * SDK's own chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, …), except:
- * - with an S3-compatible endpoint (the option, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL):
- *   path-style addressing (no `bucket.localhost`), checksums only where an operation requires
- *   them (many such stores reject the SDK's default CRC32 on streamed bodies), and region
- *   us-east-1 when none is configured;
- * - LOADFARM_S3_CHECKSUMS=when_required (or when_supported) sets the checksum mode of requests
- *   and responses either way, e.g. for an S3-compatible store reached through a profile.
- * Throws on an unknown LOADFARM_S3_CHECKSUMS value.
- */
-export function s3ClientConfig(
-  options: Pick<S3StoreOptions, 'endpoint' | 'maxAttempts'>,
-  env: NodeJS.ProcessEnv = process.env,
-): S3ClientConfig {
-  const customEndpoint = Boolean(options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
-  const checksums = checksumMode(env.LOADFARM_S3_CHECKSUMS) ?? (customEndpoint ? 'WHEN_REQUIRED' : undefined);
-  return {
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(customEndpoint ? { forcePathStyle: true, region: regionOr('us-east-1') } : {}),
-    ...(checksums ? { requestChecksumCalculation: checksums, responseChecksumValidation: checksums } : {}),
-    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-  };
-}
-
-function checksumMode(value: string | undefined): 'WHEN_REQUIRED' | 'WHEN_SUPPORTED' | undefined {
-  if (!value) return undefined;
-  if (value === 'when_required') return 'WHEN_REQUIRED';
-  if (value === 'when_supported') return 'WHEN_SUPPORTED';
-  throw new Error(`LOADFARM_S3_CHECKSUMS=${value}: expected when_required or when_supported`);
-}
-
-/** The region of the SDK's default chain (AWS_REGION, then the profile's), else `fallback`. */
-function regionOr(fallback: string): () => Promise<string> {
-  const sdkRegion = new S3Client({}).config.region; // only resolves configuration, never sends
-  // The chain rejects only when no region is configured anywhere.
-  return () => sdkRegion().catch(() => fallback);
-}
-
-/**
  * A store in an S3 bucket (or an S3-compatible one) under an optional key prefix:
  * `s3://BUCKET/PREFIX` keeps key `k` as object `PREFIX/k`.
+ * - The client is made for the bucket's own region, found once before the first request
+ *   (S3StoreOptions.region); a failed search is tried again by the next request.
  * - `put` is one PutObject: S3 makes it atomic, readers see the old or the new body.
+ * - `putNew` is one PutObject with `If-None-Match: *`: S3 answers 412 when the key holds an
+ *   object (and 409 while another conditional write of it is in progress): StoreError `STORE_EXISTS`.
  * - Every request is retried by the SDK (maxAttempts, exponential backoff with jitter); a
- *   failure after that rejects with the store URL and the key in the message and the SDK's
- *   error as `cause`.
+ *   failure after that rejects with a StoreError naming the store URL and the key, with the
+ *   SDK's error as `cause`.
  * - `get` of an absent key (NoSuchKey, or a bare 404) resolves to undefined; a missing bucket rejects.
  * - Safe for concurrent calls.
  */
 export class S3Store implements Store {
+  private client: Promise<S3Client> | undefined;
+  /** Clients this store made, closed by destroy(). */
+  private readonly made: S3Client[] = [];
+
   private constructor(
     readonly url: string,
-    private readonly client: S3Client,
-    private readonly ownsClient: boolean,
     readonly bucket: string,
     /** '' or a prefix ending in '/'. */
     readonly keyPrefix: string,
-    private readonly pageSize: number | undefined,
-  ) {}
+    private readonly options: S3StoreOptions,
+  ) {
+    if (options.client) this.client = Promise.resolve(options.client);
+  }
 
-  /** Opens `s3://BUCKET` or `s3://BUCKET/PREFIX`; throws on a URL that is not one. */
+  /** Opens `s3://BUCKET` or `s3://BUCKET/PREFIX`; throws StoreError `STORE_BAD_URL` on a URL that is not one. */
   static fromUrl(url: string, options: S3StoreOptions = {}): S3Store {
-    const problem = url.startsWith('s3://') ? storeUrlProblem(url) : 'expected s3://BUCKET/PREFIX';
-    if (problem) throw new Error(`${url}: ${problem}`);
-    const [bucket, ...path] = url.slice('s3://'.length).split('/');
-    const parts = path.filter((part) => part !== '');
-    const keyPrefix = parts.length > 0 ? `${parts.join('/')}/` : '';
-    const client = options.client ?? new S3Client(s3ClientConfig(options, options.env));
-    return new S3Store(url, client, !options.client, bucket, keyPrefix, options.pageSize);
+    if (!url.startsWith('s3://')) throw new StoreError('STORE_BAD_URL', `--store: expected s3://BUCKET/PREFIX, got ${JSON.stringify(url)}`);
+    return S3Store.at(url, storeLocation(url), options);
+  }
+
+  /** A store at a parsed location (url.ts); `url` is what it reports as its own. */
+  static at(url: string, location: StoreLocation, options: S3StoreOptions = {}): S3Store {
+    if (location.kind !== 's3') throw new StoreError('STORE_BAD_URL', `--store: expected s3://BUCKET/PREFIX, got ${JSON.stringify(url)}`);
+    s3ClientConfig(options, options.env); // refuses a bad LOADFARM_S3_CHECKSUMS now, not at the first request
+    return new S3Store(url, location.bucket, location.keyPrefix, options);
   }
 
   async put(key: string, body: string | Uint8Array): Promise<void> {
     try {
-      const ContentLength = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + key, Body: body, ContentLength }));
+      const client = await this.bucketClient();
+      await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + key, Body: body, ContentLength: byteLength(body) }));
     } catch (err) {
+      throw this.failure('write', key, err);
+    }
+  }
+
+  async putNew(key: string, body: string | Uint8Array): Promise<void> {
+    try {
+      const client = await this.bucketClient();
+      await client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + key, Body: body, ContentLength: byteLength(body), IfNoneMatch: '*' }),
+      );
+    } catch (err) {
+      const { name, $metadata } = (err ?? {}) as SdkError;
+      if ($metadata?.httpStatusCode === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict') {
+        throw new StoreError('STORE_EXISTS', `${this.url}: cannot write ${key}: it already exists and is written once only`, { cause: err });
+      }
       throw this.failure('write', key, err);
     }
   }
 
   async get(key: string): Promise<Buffer | undefined> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + key }));
+      const client = await this.bucketClient();
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + key }));
       if (!res.Body) return Buffer.alloc(0);
       const bytes = await res.Body.transformToByteArray();
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -126,7 +125,7 @@ export class S3Store implements Store {
     const keys: string[] = [];
     try {
       const pages = paginateListObjectsV2(
-        { client: this.client, pageSize: this.pageSize },
+        { client: await this.bucketClient(), pageSize: this.options.pageSize },
         { Bucket: this.bucket, Prefix: this.keyPrefix + prefix },
       );
       for await (const page of pages) {
@@ -145,7 +144,7 @@ export class S3Store implements Store {
     const names: string[] = [];
     try {
       const pages = paginateListObjectsV2(
-        { client: this.client, pageSize: this.pageSize },
+        { client: await this.bucketClient(), pageSize: this.options.pageSize },
         { Bucket: this.bucket, Prefix: this.keyPrefix + prefix, Delimiter: '/' },
       );
       for await (const page of pages) {
@@ -166,40 +165,66 @@ export class S3Store implements Store {
    * is aborted: no object is written and no parts are left behind.
    */
   async putStream(key: string, body: NodeJS.ReadableStream): Promise<void> {
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: this.keyPrefix + key,
-        Body: body instanceof Readable ? body : new Readable().wrap(body),
-      },
-      partSize: PART_SIZE_BYTES,
-      queueSize: PART_QUEUE,
-      leavePartsOnError: false,
-    });
     try {
+      const upload = new Upload({
+        client: await this.bucketClient(),
+        params: {
+          Bucket: this.bucket,
+          Key: this.keyPrefix + key,
+          Body: body instanceof Readable ? body : new Readable().wrap(body),
+        },
+        partSize: PART_SIZE_BYTES,
+        queueSize: PART_QUEUE,
+        leavePartsOnError: false,
+      });
       await upload.done();
     } catch (err) {
       throw this.failure('write', key, err);
     }
   }
 
-  /** Closes the client's sockets, when this store made the client. The store is unusable after. */
+  /** Closes the sockets of the clients this store made. The store is unusable after. */
   destroy(): void {
-    if (this.ownsClient) this.client.destroy();
+    for (const client of this.made.splice(0)) client.destroy();
   }
 
-  private failure(action: string, key: string, err: unknown): Error {
-    return new Error(`${this.url}: cannot ${action} ${key}: ${reason(err)}`, { cause: err });
+  /** The client for the bucket's region, made once; a failed search is forgotten so the next call tries again. */
+  private bucketClient(): Promise<S3Client> {
+    this.client ??= this.makeBucketClient().catch((err: unknown) => {
+      this.client = undefined;
+      throw err;
+    });
+    return this.client;
+  }
+
+  private async makeBucketClient(): Promise<S3Client> {
+    const config = s3ClientConfig(this.options, this.options.env);
+    const make = (region: string | (() => Promise<string>)) => {
+      const client = new S3Client({ ...config, region });
+      this.made.push(client);
+      return client;
+    };
+    if (this.options.region) return make(this.options.region);
+    const configured = config.region ?? regionOr(PROBE_REGION);
+    const probe = make(configured);
+    const found = await findBucketRegion(probe, this.bucket).catch((err: unknown) => {
+      throw new StoreError(classify(err)[0], `cannot find the bucket's region (HeadBucket): ${reason(err)}`, { cause: err });
+    });
+    if (found === undefined || found === (await probe.config.region())) return probe;
+    this.made.splice(this.made.indexOf(probe), 1);
+    probe.destroy();
+    return make(found);
+  }
+
+  private failure(action: string, key: string, err: unknown): StoreError {
+    const [code, hint] = classify(err instanceof StoreError ? err.cause : err);
+    const why = err instanceof StoreError ? err.message : reason(err);
+    return new StoreError(code, `${this.url}: cannot ${action} ${key}: ${why}${hint}`, { cause: err });
   }
 }
 
-/** The parts of an SDK error this file reads; not `instanceof`: Node's own errors may come from another realm. */
-interface SdkError {
-  name?: string;
-  message?: string;
-  code?: string;
-  $metadata?: { httpStatusCode?: number };
+function byteLength(body: string | Uint8Array): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
 }
 
 function isAbsent(err: unknown): boolean {
@@ -209,10 +234,34 @@ function isAbsent(err: unknown): boolean {
   return $metadata?.httpStatusCode === 404 && name !== 'NoSuchBucket';
 }
 
+/** Error names that mean the credentials, not the request, are what the person must fix. */
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'TokenRefreshRequired',
+  'InvalidAccessKeyId',
+  'InvalidToken',
+  'SignatureDoesNotMatch',
+]);
+
+/** The code of a failed request, and a hint (with its leading "; ") saying what to do. */
+function classify(err: unknown): [StoreErrorCode, string] {
+  const { name, $metadata } = (err ?? {}) as SdkError;
+  if (name === 'NoSuchBucket') return ['STORE_NO_BUCKET', '; check the bucket name in --store, or create the bucket'];
+  if (name !== undefined && CREDENTIAL_ERRORS.has(name)) return ['STORE_DENIED', '; check the AWS credentials (log in again if they expired)'];
+  if (name === 'AccessDenied' || $metadata?.httpStatusCode === 403) {
+    return ['STORE_DENIED', "; these credentials may not use this bucket: check their policy and the bucket's"];
+  }
+  return ['STORE_FAILED', ''];
+}
+
 /** One line: the error's name (when it says something), its message or code, the HTTP status. */
 function reason(err: unknown): string {
   if (typeof err !== 'object' || err === null) return String(err);
   const { name, message, code, $metadata } = err as SdkError;
+  // What the SDK makes of an error answer with no body (HEAD requests, some proxies).
+  if (name === 'Unknown' && message === 'UnknownError') return `no error details (HTTP ${$metadata?.httpStatusCode ?? '?'})`;
   const prefix = name && name !== 'Error' && name !== message ? `${name}: ` : '';
   const status = $metadata?.httpStatusCode ? ` (HTTP ${$metadata.httpStatusCode})` : '';
   return `${prefix}${message || code || 'unknown error'}${status}`;

@@ -4,14 +4,24 @@
  *
  * Semantics every implementation keeps:
  * - `put` replaces the whole object; a reader sees the old or the new body, never a mix.
+ * - `putNew` writes an object only if none exists at its key (write-once: snapshots, the plan,
+ *   the scenario), atomically: of two writers of one key exactly one wins, the other rejects
+ *   with StoreError `STORE_EXISTS` and the object keeps the winner's body. Never replaces.
  * - `get` of an absent key resolves to `undefined` (an expected outcome, not an error).
  * - `list(prefix)` returns every key under `prefix`, sorted, however many there are.
- * - Failures (permissions, network after retries) reject with the store URL in the message.
+ * - Failures reject with a StoreError (errors.ts): a stable `code` and one line naming the
+ *   store URL, the key, what went wrong and how to fix it; the underlying error as `cause`.
  */
 export interface Store {
   /** The URL this store was opened from, e.g. `file:///tmp/x` or `s3://bucket/prefix`. */
   readonly url: string;
   put(key: string, body: string | Uint8Array): Promise<void>;
+  /**
+   * Writes `body` at `key` only if no object is there yet (S3: a conditional PutObject with
+   * `If-None-Match: *`; files: a hard link that refuses to replace). Rejects with StoreError
+   * `STORE_EXISTS` when one is, leaving it untouched.
+   */
+  putNew(key: string, body: string | Uint8Array): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
   list(prefix: string): Promise<string[]>;
   /**
@@ -30,4 +40,9 @@ export async function getJson<T>(store: Store, key: string): Promise<T | undefin
 
 export function putJson(store: Store, key: string, value: unknown): Promise<void> {
   return store.put(key, JSON.stringify(value));
+}
+
+/** `putNew` of `value` as JSON: rejects with StoreError `STORE_EXISTS` if `key` holds an object. */
+export function putNewJson(store: Store, key: string, value: unknown): Promise<void> {
+  return store.putNew(key, JSON.stringify(value));
 }

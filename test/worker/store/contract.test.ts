@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { FileStore } from '../../../worker/store/file';
 import { S3Store } from '../../../worker/store/s3';
 import type { Store } from '../../../worker/store/store';
+import { startS3Front, type S3Front } from '../../helpers/s3-front';
 import { s3rverCredentials, startS3rver, type S3rverHandle } from '../../helpers/s3rver';
 
 /**
@@ -41,8 +42,13 @@ function fileSubject(): Subject {
 /** S3 pages of 7 keys, so that every list with more keys follows continuation tokens. */
 const S3_PAGE_SIZE = 7;
 
+/**
+ * s3rver behind a front that honours If-None-Match as S3 does (s3rver 4.0.4 ignores it; see
+ * test/helpers/s3-front.ts); every other request passes through unchanged.
+ */
 function s3Subject(): Subject {
   let server: S3rverHandle;
+  let front: S3Front;
   let n = 0;
   const opened: S3Store[] = [];
   const savedEnv = { ...process.env };
@@ -50,6 +56,7 @@ function s3Subject(): Subject {
     name: 'S3Store',
     async setup() {
       server = await startS3rver();
+      front = await startS3Front({ upstream: server.endpoint, bucket: server.bucket, region: 'us-east-1', conditionalWrites: true });
       // The store takes credentials from the SDK's default chain, like in real use.
       process.env.AWS_ACCESS_KEY_ID = s3rverCredentials.accessKeyId;
       process.env.AWS_SECRET_ACCESS_KEY = s3rverCredentials.secretAccessKey;
@@ -58,13 +65,14 @@ function s3Subject(): Subject {
     async teardown() {
       process.env = savedEnv;
       for (const store of opened) store.destroy();
+      await front?.close();
       await server?.close();
     },
     fresh() {
       const root = `case-${++n}`;
       const at = (sub: string) => {
         const store = S3Store.fromUrl(`s3://${server.bucket}/${root}/${sub}`, {
-          endpoint: server.endpoint,
+          endpoint: front.endpoint,
           pageSize: S3_PAGE_SIZE,
           env: {},
         });
@@ -139,6 +147,38 @@ describe.each([fileSubject(), s3Subject()])('Store contract: $name', (subject) =
     await store.put('runs/r1/status.json', 'short');
     expect((await store.get('runs/r1/status.json'))?.toString()).toBe('short');
     expect(await store.list('runs/r1/')).toEqual(['runs/r1/status.json']);
+  });
+
+  test('putNew writes once: a second write of the key rejects with STORE_EXISTS and changes nothing', async () => {
+    const { store } = subject.fresh();
+    await store.putNew('runs/r1/workers/0/snapshots/000001.json', 'first');
+    await expect(store.putNew('runs/r1/workers/0/snapshots/000001.json', 'second')).rejects.toMatchObject({
+      name: 'StoreError',
+      code: 'STORE_EXISTS',
+      message: `${store.url}: cannot write runs/r1/workers/0/snapshots/000001.json: it already exists and is written once only`,
+    });
+    await store.put('runs/r1/plan.json', 'by put');
+    await expect(store.putNew('runs/r1/plan.json', 'by putNew')).rejects.toMatchObject({ code: 'STORE_EXISTS' });
+    expect((await store.get('runs/r1/workers/0/snapshots/000001.json'))?.toString()).toBe('first');
+    expect((await store.get('runs/r1/plan.json'))?.toString()).toBe('by put');
+    await store.putNew('runs/r1/workers/0/snapshots/000002.json', Uint8Array.from([1, 2, 3]));
+    expect(await store.get('runs/r1/workers/0/snapshots/000002.json')).toEqual(Buffer.from([1, 2, 3]));
+    expect(await store.list('runs/r1/')).toEqual([
+      'runs/r1/plan.json',
+      'runs/r1/workers/0/snapshots/000001.json',
+      'runs/r1/workers/0/snapshots/000002.json',
+    ]);
+  });
+
+  test('putNew of one key by many writers at once: exactly one wins, whole', async () => {
+    const { store } = subject.fresh();
+    const bodies = Array.from({ length: 8 }, (_, i) => `writer ${i} `.repeat(2000));
+    const results = await Promise.allSettled(bodies.map((body) => store.putNew('runs/r1/stop', body)));
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'STORE_EXISTS' });
+    expect((await store.get('runs/r1/stop'))?.toString()).toBe(bodies[won[0]]);
+    expect(await store.list('runs/r1/')).toEqual(['runs/r1/stop']);
   });
 
   test('list returns every key under a prefix, sorted, whether the prefix ends mid-name or at /', async () => {

@@ -1,8 +1,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3Store, s3ClientConfig } from '../../../worker/store/s3';
+import { startS3Front } from '../../helpers/s3-front';
 import { s3rverCredentials, startS3rver, type S3rverHandle } from '../../helpers/s3rver';
 
 // What the contract suite (contract.test.ts) cannot say: configuration, addressing, failures.
@@ -147,10 +148,14 @@ describe('s3ClientConfig', () => {
 });
 
 describe('S3Store.fromUrl', () => {
-  test('refuses a bad bucket name and a URL that is not s3://', () => {
-    expect(() => S3Store.fromUrl('s3://Bad_Bucket/runs')).toThrow('s3://Bad_Bucket/runs: "Bad_Bucket" is not an S3 bucket name');
-    expect(() => S3Store.fromUrl('s3:///runs')).toThrow('s3:///runs: "" is not an S3 bucket name');
-    expect(() => S3Store.fromUrl('file:///tmp/x')).toThrow('file:///tmp/x: expected s3://BUCKET/PREFIX');
+  test('refuses a bad bucket name and a URL that is not s3://, with StoreError STORE_BAD_URL', () => {
+    expect(() => S3Store.fromUrl('s3://Bad_Bucket/runs')).toThrow(
+      '--store: expected an S3 bucket name of 3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit ' +
+        '("Bad_Bucket" has "B", "_"; bucket names are lowercase), got "s3://Bad_Bucket/runs"',
+    );
+    expect(() => S3Store.fromUrl('s3:///runs')).toThrow('--store: expected s3://BUCKET/PREFIX with a bucket name, got "s3:///runs"');
+    expect(() => S3Store.fromUrl('file:///tmp/x')).toThrow('--store: expected s3://BUCKET/PREFIX, got "file:///tmp/x"');
+    expect(() => S3Store.fromUrl('s3://Bad_Bucket')).toThrow(expect.objectContaining({ name: 'StoreError', code: 'STORE_BAD_URL' }));
   });
 
   test('splits bucket and prefix, with or without slashes', () => {
@@ -204,7 +209,8 @@ describe('S3Store against a real S3 protocol server', () => {
   test('retries a request that failed with a server error', async () => {
     const proxy = await startProxy(server.endpoint, { failFirst: 2 });
     try {
-      const store = open(`s3://${server.bucket}/retried`, { endpoint: proxy.endpoint, maxAttempts: 3 });
+      // An explicit region: no region search, so the proxy sees the PutObject only.
+      const store = open(`s3://${server.bucket}/retried`, { endpoint: proxy.endpoint, maxAttempts: 3, region: 'us-east-1' });
       await store.put('runs/r1/plan.json', 'after two failures');
       expect(proxy.requests()).toBe(3);
       expect((await store.get('runs/r1/plan.json'))?.toString()).toBe('after two failures');
@@ -216,11 +222,12 @@ describe('S3Store against a real S3 protocol server', () => {
   test('gives up after maxAttempts, naming the store and the key, with the last error as cause', async () => {
     const proxy = await startProxy(server.endpoint, { failFirst: Infinity });
     try {
-      const store = open(`s3://${server.bucket}/failing`, { endpoint: proxy.endpoint, maxAttempts: 3 });
+      const store = open(`s3://${server.bucket}/failing`, { endpoint: proxy.endpoint, maxAttempts: 3, region: 'us-east-1' });
       const err = await rejection(store.put('runs/r1/plan.json', '{}'));
       expect(err.message).toBe(
         `s3://${server.bucket}/failing: cannot write runs/r1/plan.json: InternalError: We encountered an internal error. Please try again. (HTTP 500)`,
       );
+      expect(err).toMatchObject({ name: 'StoreError', code: 'STORE_FAILED' });
       expect(err.cause).toMatchObject({ name: 'InternalError', $metadata: { httpStatusCode: 500, attempts: 3 } });
       expect(proxy.requests()).toBe(3);
     } finally {
@@ -249,7 +256,10 @@ describe('S3Store against a real S3 protocol server', () => {
   test('a bucket that does not exist fails, even for get', async () => {
     const store = open('s3://no-such-bucket/prefix');
     const put = await rejection(store.put('runs/r1/plan.json', '{}'));
-    expect(put.message).toMatch(/^s3:\/\/no-such-bucket\/prefix: cannot write runs\/r1\/plan.json: NoSuchBucket: .* \(HTTP 404\)$/);
+    expect(put.message).toMatch(
+      /^s3:\/\/no-such-bucket\/prefix: cannot write runs\/r1\/plan.json: NoSuchBucket: .* \(HTTP 404\); check the bucket name in --store, or create the bucket$/,
+    );
+    expect(put).toMatchObject({ name: 'StoreError', code: 'STORE_NO_BUCKET' });
     expect(put.cause).toMatchObject({ name: 'NoSuchBucket' });
     expect((await rejection(store.get('runs/r1/plan.json'))).message).toContain('NoSuchBucket');
     expect((await rejection(store.list('runs/'))).message).toContain('NoSuchBucket');
@@ -304,5 +314,52 @@ describe('S3Store against a real S3 protocol server', () => {
     const err = await rejection(store.putStream('runs/r1/events.ndjson', Readable.from(broken())));
     expect(err.message).toBe(`s3://${server.bucket}/broken-stream: cannot write runs/r1/events.ndjson: disk went away`);
     expect(await store.list('')).toEqual([]);
+  });
+});
+
+describe('putNew: write-once objects', () => {
+  test('s3rver 4.0.4 itself ignores If-None-Match and overwrites (why these tests go through a front)', async () => {
+    const Key = 'fact/if-none-match';
+    await server.client.send(new PutObjectCommand({ Bucket: server.bucket, Key, Body: 'first', IfNoneMatch: '*' }));
+    await server.client.send(new PutObjectCommand({ Bucket: server.bucket, Key, Body: 'second', IfNoneMatch: '*' }));
+    const res = await server.client.send(new GetObjectCommand({ Bucket: server.bucket, Key }));
+    expect(await res.Body?.transformToString()).toBe('second');
+  });
+
+  test('sends If-None-Match: * and turns the 412 into StoreError STORE_EXISTS, the first body kept', async () => {
+    const front = await startS3Front({ upstream: server.endpoint, bucket: server.bucket, region: 'us-east-1', conditionalWrites: true });
+    try {
+      const store = open(`s3://${server.bucket}/once`, { endpoint: front.endpoint, region: 'us-east-1' });
+      await store.putNew('runs/r1/workers/0/snapshots/000001.json', 'first');
+      const err = await rejection(store.putNew('runs/r1/workers/0/snapshots/000001.json', 'forged'));
+      expect(err).toMatchObject({ name: 'StoreError', code: 'STORE_EXISTS' });
+      expect(err.message).toBe(`s3://${server.bucket}/once: cannot write runs/r1/workers/0/snapshots/000001.json: it already exists and is written once only`);
+      expect(front.counts.conditionalPuts).toBe(2);
+      expect(front.counts.preconditionFailed).toBe(1);
+      const res = await server.client.send(new GetObjectCommand({ Bucket: server.bucket, Key: 'once/runs/r1/workers/0/snapshots/000001.json' }));
+      expect(await res.Body?.transformToString()).toBe('first');
+      // put, by contrast, still replaces, and is sent unconditionally.
+      await store.put('runs/r1/workers/0/status.json', 'a');
+      await store.put('runs/r1/workers/0/status.json', 'b');
+      expect(front.counts.conditionalPuts).toBe(2);
+      expect((await store.get('runs/r1/workers/0/status.json'))?.toString()).toBe('b');
+    } finally {
+      await front.close();
+    }
+  });
+
+  test('of many writers of one key, exactly one wins', async () => {
+    const front = await startS3Front({ upstream: server.endpoint, bucket: server.bucket, region: 'us-east-1', conditionalWrites: true });
+    try {
+      const store = open(`s3://${server.bucket}/race`, { endpoint: front.endpoint, region: 'us-east-1' });
+      const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.putNew('k', `writer ${i}`)));
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'STORE_EXISTS' });
+      expect(front.counts.preconditionFailed).toBe(5);
+      expect((await store.get('k'))?.toString()).toBe(`writer ${won[0]}`);
+    } finally {
+      await front.close();
+    }
   });
 });

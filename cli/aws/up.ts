@@ -3,9 +3,9 @@
  * every worker machine answers SSM. Every AWS edge comes in through `UpDeps`.
  */
 import type { Stack } from '@aws-sdk/client-cloudformation';
-import { type LoadfarmConfig, parseContext } from '../../infra/config';
+import { type LoadfarmConfig, SELF_DELETE_GRACE_MINUTES, parseContext, selfDeleteAt } from '../../infra/config';
 import { costPerHour } from '../../infra/cost';
-import { type EnvFacts, stackName as stackNameOf } from '../../infra/names';
+import { type EnvFacts, type EnvFactsResult, stackName as stackNameOf } from '../../infra/names';
 import { formatDuration } from '../../worker/scenario/duration';
 import { EXIT, UsageError } from '../errors';
 import { type AwsClients, firstCall, resolveRegion } from './clients';
@@ -16,6 +16,7 @@ import type { Output } from './output';
 import type { Clock } from './poll';
 import { type ConfirmFn, confirmed } from './prompt';
 import { waitForWorkers } from './ready';
+import { resultsBucketRetained } from './teardown';
 
 /** What `up` was asked for, already checked (see `cli/commands/up.ts`). */
 export interface UpOptions {
@@ -29,7 +30,11 @@ export interface UpOptions {
   /** Absent: the app's default (cdk.json context, else 10.64.0.0/16). */
   readonly vpcCidr?: string;
   readonly privateWorkers: boolean;
-  readonly keepResults: boolean;
+  /**
+   * true `--keep-results`, false `--no-keep-results`, undefined neither: a new environment
+   * does not keep its results, an existing one keeps what it was deployed with.
+   */
+  readonly keepResults?: boolean;
   readonly yes: boolean;
   /** How long to wait, after the deploy, for every worker to be Online in SSM. */
   readonly readyTimeoutMs: number;
@@ -53,21 +58,56 @@ export interface UpDeps {
 /**
  * The CDK context of a deploy (keys of `infra/config.ts`). Every key `up` has a flag for is
  * set, so a deploy means what its flags say; `vpcCidr` only when given (a different range
- * replaces the network).
+ * replaces the network); `keepResults` as resolved by `resolveKeepResults`.
  */
-export function upContext(options: UpOptions, region: string, workerBundle?: string): CdkContext {
+export function upContext(options: UpOptions, region: string, keepResults: boolean, workerBundle?: string): CdkContext {
   return {
     env: options.env,
     workers: options.workers,
     instanceType: options.instanceType,
     spot: options.spot,
     ttlHours: options.ttlHours,
-    keepResults: options.keepResults,
+    keepResults,
     privateWorkers: options.privateWorkers,
     region,
     ...(options.vpcCidr !== undefined ? { vpcCidr: options.vpcCidr } : {}),
     ...(workerBundle !== undefined ? { workerBundle } : {}),
   };
+}
+
+/**
+ * Whether an environment keeps its results after this deploy: what the flag says, else what
+ * the environment was deployed with (`existing`), else not. Retention never flips silently.
+ */
+export function resolveKeepResults(flag: boolean | undefined, existing: boolean | undefined): boolean {
+  return flag ?? existing ?? false;
+}
+
+/**
+ * Whether the deployed environment keeps its results: its `keep-results` fact, or, for an
+ * environment deployed before that fact existed, its template's DeletionPolicy.
+ */
+async function deployedKeepResults(clients: AwsClients, name: string, facts: EnvFactsResult | undefined): Promise<boolean> {
+  if (facts?.ok && facts.facts.keepResults !== undefined) return facts.facts.keepResults;
+  return resultsBucketRetained(clients.cloudFormation, name);
+}
+
+/** The line about the results bucket: what happens to it, and whether this deploy changes that. */
+export function resultsLine(keep: boolean, existing: boolean | undefined): string {
+  if (existing === undefined) {
+    return keep
+      ? 'results: kept: the bucket stays when the environment is deleted, and nothing in it expires'
+      : 'results: the bucket is emptied and deleted with the environment (--keep-results keeps it)';
+  }
+  if (existing === keep) {
+    return keep
+      ? 'results: kept, as deployed: the bucket stays and nothing in it expires (--no-keep-results changes that)'
+      : 'results: deleted with the environment, as deployed (--keep-results keeps them)';
+  }
+  return keep
+    ? 'results: CHANGED to kept: the bucket will stay when the environment is deleted, and nothing in it expires'
+    : 'results: CHANGED to not kept (--no-keep-results): the bucket and everything in it will be deleted with the environment, ' +
+        'and objects older than 30 days expire';
 }
 
 /** Stack states in which CloudFormation refuses another operation. */
@@ -81,7 +121,7 @@ export function upSummary(input: {
   readonly config: LoadfarmConfig;
   readonly region: string;
   readonly now: Date;
-  readonly existing?: { readonly status?: string; readonly facts?: EnvFacts };
+  readonly existing?: { readonly status?: string; readonly facts?: EnvFacts; readonly keepResults?: boolean };
   readonly bootstrapped: boolean;
 }): string[] {
   const { options: o, config, existing } = input;
@@ -102,19 +142,19 @@ export function upSummary(input: {
       instanceType: o.instanceType, workers: o.workers, spot: o.spot, privateWorkers: o.privateWorkers, ttlHours: o.ttlHours,
     })}`,
   );
+  const deletesAt = selfDeleteAt(config.expiresAt);
   lines.push(
     `expires: ${formatUtc(config.expiresAt)} (in ${formatDuration(o.ttlHours * 3_600_000)}): the workers scale to 0 then; ` +
-      `\`loadfarm down --env ${o.env}\` removes everything`,
+      `at ${formatUtc(deletesAt)} (${SELF_DELETE_GRACE_MINUTES / 60}h later) the environment deletes itself` +
+      `${config.keepResults ? '' : ', results included'}. \`loadfarm down --env ${o.env}\` removes it sooner`,
   );
   if (o.privateWorkers) {
     const fixed = costPerHour(o.instanceType, 0, o.spot, { privateWorkers: true })?.usdPerHourFixed;
-    if (fixed !== undefined) lines.push(`         the NAT gateway and SSM endpoints keep billing after that (${formatUsd(fixed)}/hour) until down`);
+    if (fixed !== undefined) {
+      lines.push(`         the NAT gateway and SSM endpoints bill ${formatUsd(fixed)}/hour until then, also with the workers at 0`);
+    }
   }
-  lines.push(
-    o.keepResults
-      ? 'results: the bucket is kept when the environment is destroyed'
-      : 'results: the bucket is emptied and deleted with the environment (--keep-results keeps it)',
-  );
+  lines.push(resultsLine(config.keepResults, existing?.keepResults));
   if (!input.bootstrapped) {
     lines.push(`cdk:     ${input.region} is not bootstrapped for the CDK: up bootstraps it first (stack CDKToolkit, kept afterwards)`);
   }
@@ -129,8 +169,8 @@ export function upSummary(input: {
 export async function bringUp(options: UpOptions, deps: UpDeps): Promise<number> {
   const out = deps.out;
   const region = await resolveRegion(options.region, deps.defaultRegion);
-  const parsed = parseContext(upContext(options, region), deps.now());
-  if (!parsed.ok) throw new UsageError(parsed.problems[0], parsed.problems.slice(1));
+  const checked = parseContext(upContext(options, region, options.keepResults ?? false), deps.now());
+  if (!checked.ok) throw new UsageError(checked.problems[0], checked.problems.slice(1));
   const clients = deps.clients(region);
   const name = stackNameOf(options.env);
   const stack = await firstCall(() => describeStack(clients.cloudFormation, name));
@@ -138,6 +178,10 @@ export async function bringUp(options: UpOptions, deps: UpDeps): Promise<number>
     throw new UsageError(`stack ${name} is ${stack!.StackStatus}: wait until it has finished (\`loadfarm envs\` shows it), then try again`);
   }
   const existingFacts = stack ? await readEnvFacts(clients.ssm, options.env) : undefined;
+  const existingKeep = stack ? await deployedKeepResults(clients, name, existingFacts) : undefined;
+  const keepResults = resolveKeepResults(options.keepResults, existingKeep);
+  const parsed = parseContext(upContext(options, region, keepResults), deps.now());
+  if (!parsed.ok) throw new UsageError(parsed.problems[0], parsed.problems.slice(1));
   const bootstrapped = await isBootstrapped(clients.ssm);
 
   for (const line of upSummary({
@@ -145,7 +189,9 @@ export async function bringUp(options: UpOptions, deps: UpDeps): Promise<number>
     config: parsed.config,
     region,
     now: deps.now(),
-    existing: stack ? { status: stack.StackStatus, facts: existingFacts?.ok ? existingFacts.facts : undefined } : undefined,
+    existing: stack
+      ? { status: stack.StackStatus, facts: existingFacts?.ok ? existingFacts.facts : undefined, keepResults: existingKeep }
+      : undefined,
     bootstrapped,
   })) {
     out.info(line);
@@ -160,7 +206,7 @@ export async function bringUp(options: UpOptions, deps: UpDeps): Promise<number>
   out.info(`deploying ${name} to ${region}`);
   const outcome = await deps.deploy({
     stackName: name,
-    context: upContext(options, region, bundle),
+    context: upContext(options, region, keepResults, bundle),
     bootstrap: !bootstrapped,
     onProgress: out.info,
   });

@@ -34,7 +34,8 @@ export function upCommand(): Command {
     .option('--region <region>', 'AWS region (default: AWS_REGION, else the profile\'s region)')
     .option('--vpc-cidr <cidr>', `IPv4 range of the environment's VPC (default ${CONTEXT_DEFAULTS.vpcCidr})`)
     .option('--private', 'workers in private subnets behind a NAT gateway, with SSM endpoints (costs more)')
-    .option('--keep-results', 'keep the results bucket when the environment is destroyed')
+    .option('--keep-results', 'keep the results: the bucket outlives the environment and nothing in it expires')
+    .option('--no-keep-results', 'stop keeping the results of an environment deployed with --keep-results')
     .option('--ready-timeout <duration>', 'how long to wait after the deploy for every worker to be online in SSM', '10m')
     .option('-y, --yes', 'deploy without asking (needed when stdin is not a terminal)')
     .addHelpText(
@@ -44,7 +45,10 @@ Credentials come from the standard AWS chain (AWS_PROFILE, \`aws sso login\`, AW
 loadfarm never stores them. Deploying an environment that exists updates it to what the flags say
 (workers, type, a new expiry from now): that is how to extend its time to live. Omitting
 --vpc-cidr or --private on an environment deployed with them replaces its network.
-Whether the results bucket survives \`loadfarm down\` is decided here, with --keep-results.
+At the expiry the workers scale to 0; an hour later the environment deletes itself (NAT gateway,
+endpoints, and the results unless kept), so nothing bills by the hour for long.
+Kept results (--keep-results) are a fact of the environment: a later up keeps them kept until it
+is given --no-keep-results, and the summary says when a deploy changes that.
 The same deploy without loadfarm: npx cdk deploy -c env=NAME -c workers=N (see infra/README.md).
 
 Exit codes: 0 ready · 1 bad flags, no credentials or region, not confirmed · 2 the deploy failed,
@@ -109,7 +113,7 @@ export function parseUpFlags(flags: UpFlags): UpOptions {
     region: flags.region,
     vpcCidr: flags.vpcCidr,
     privateWorkers: flags.private === true,
-    keepResults: flags.keepResults === true,
+    keepResults: flags.keepResults,
     yes: flags.yes === true,
     readyTimeoutMs: readyTimeoutMs!,
   };

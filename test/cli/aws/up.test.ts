@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeInstanceInformationCommand,
   GetParameterCommand,
@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { NO_CREDENTIALS, NO_REGION, awsClients } from '../../../cli/aws/clients';
 import type { DeployFn, DeployRequest } from '../../../cli/aws/deploy';
 import { type UpDeps, type UpOptions, bringUp } from '../../../cli/aws/up';
-import { parseUpFlags, type UpFlags } from '../../../cli/commands/up';
+import { parseUpFlags, upCommand, type UpFlags } from '../../../cli/commands/up';
 import { UsageError } from '../../../cli/errors';
 import { awsError, captureOutput, factParameters, fakeClock, noSuchStack } from './helpers';
 
@@ -153,7 +153,10 @@ describe('up', () => {
     expect(text).toContain('new environment perf in eu-west-1 (stack loadfarm-perf)');
     expect(text).toContain('workers: 3 × c7i.large (spot), public subnets, no inbound access');
     expect(text).toMatch(/cost: {4}about \$0\.\d\d\/hour \(spot estimate, us-east-1 prices; data transfer not included\), ≈ \$\d\.\d\d for the 4h time to live/);
-    expect(text).toContain('expires: 2030-01-01 16:00 UTC (in 4h): the workers scale to 0 then; `loadfarm down --env perf` removes everything');
+    expect(text).toContain(
+      'expires: 2030-01-01 16:00 UTC (in 4h): the workers scale to 0 then; at 2030-01-01 17:00 UTC (1h later) the environment ' +
+        'deletes itself, results included. `loadfarm down --env perf` removes it sooner',
+    );
     expect(text).toContain('loadfarm-perf | CREATE_COMPLETE | AWS::CloudFormation::Stack');
     expect(text).toContain('2/3 worker(s) online; waiting for i-2 (ConnectionLost)');
     expect(text).toContain(
@@ -209,6 +212,7 @@ describe('up', () => {
 
   test('an existing environment: shows what it is now; a stack in progress is refused', async () => {
     newEnvironment();
+    cfnMock.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: { B: { Type: 'AWS::S3::Bucket' } } }) });
     cfnMock.on(DescribeStacksCommand).resolves({
       Stacks: [{ StackName: 'loadfarm-perf', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }],
     });
@@ -245,13 +249,84 @@ describe('up', () => {
   });
 });
 
+describe('results retention is a fact of the environment', () => {
+  function existing(facts: Partial<Record<string, string>>, templatePolicy?: 'Retain' | 'Delete') {
+    newEnvironment();
+    cfnMock.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'loadfarm-perf', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }],
+    });
+    const parameters = factParameters('perf', { spot: 'true', ...facts }).filter((p) => p.Value !== '');
+    ssmMock.on(GetParametersByPathCommand).resolves({ Parameters: parameters });
+    if (templatePolicy) {
+      cfnMock.on(GetTemplateCommand).resolves({
+        TemplateBody: JSON.stringify({ Resources: { B: { Type: 'AWS::S3::Bucket', DeletionPolicy: templatePolicy } } }),
+      });
+    }
+  }
+
+  test('up again without a flag keeps kept results kept (the fact says so)', async () => {
+    existing({ 'keep-results': 'true' });
+    const { d, out, deploy } = deps();
+    expect(await bringUp(options(), d)).toBe(0);
+    expect(deploy.mock.calls[0][0].context.keepResults).toBe(true);
+    expect(out.text()).toContain('results: kept, as deployed: the bucket stays and nothing in it expires (--no-keep-results changes that)');
+    expect(cfnMock).not.toHaveReceivedCommand(GetTemplateCommand);
+  });
+
+  test('an environment deployed before the fact existed: its template decides', async () => {
+    existing({}, 'Retain');
+    const { d, deploy } = deps();
+    expect(await bringUp(options(), d)).toBe(0);
+    expect(cfnMock).toHaveReceivedCommandWith(GetTemplateCommand, { StackName: 'loadfarm-perf', TemplateStage: 'Original' });
+    expect(deploy.mock.calls[0][0].context.keepResults).toBe(true);
+  });
+
+  test('flipping needs the explicit flag, and the summary says it changes', async () => {
+    existing({ 'keep-results': 'true' });
+    const { d, out, deploy } = deps();
+    expect(await bringUp(options({ keepResults: false }), d)).toBe(0);
+    expect(deploy.mock.calls[0][0].context.keepResults).toBe(false);
+    expect(out.text()).toContain('results: CHANGED to not kept (--no-keep-results): the bucket and everything in it will be deleted');
+
+    existing({ 'keep-results': 'false' });
+    const second = deps();
+    expect(await bringUp(options({ keepResults: true }), second.d)).toBe(0);
+    expect(second.deploy.mock.calls[0][0].context.keepResults).toBe(true);
+    expect(second.out.text()).toContain('results: CHANGED to kept');
+  });
+
+  test('a new environment keeps nothing unless told', async () => {
+    newEnvironment();
+    const { d, deploy } = deps();
+    await bringUp(options(), d);
+    expect(deploy.mock.calls[0][0].context.keepResults).toBe(false);
+    const kept = deps();
+    await bringUp(options({ keepResults: true }), kept.d);
+    expect(kept.deploy.mock.calls[0][0].context.keepResults).toBe(true);
+    expect(kept.out.text()).toContain('results: kept: the bucket stays when the environment is deleted, and nothing in it expires');
+  });
+
+  test('--keep-results, --no-keep-results, or neither (undefined: the environment decides)', () => {
+    const seen = (args: string[]) => {
+      const cmd = upCommand();
+      let flags: UpFlags | undefined;
+      cmd.action((f: UpFlags) => { flags = f; });
+      cmd.parse(args, { from: 'user' });
+      return parseUpFlags(flags!).keepResults;
+    };
+    expect(seen([])).toBeUndefined();
+    expect(seen(['--keep-results'])).toBe(true);
+    expect(seen(['--no-keep-results'])).toBe(false);
+  });
+});
+
 describe('the summary before asking', () => {
   test('private workers: says what keeps billing after the expiry', async () => {
     newEnvironment();
     const { d, out } = deps();
     await bringUp(options({ private: true, spot: false, workers: '2' }), d);
     expect(out.text()).toContain('workers: 2 × c7i.large (on-demand), private subnets behind a NAT gateway');
-    expect(out.text()).toContain('the NAT gateway and SSM endpoints keep billing after that ($0.11/hour) until down');
+    expect(out.text()).toContain('the NAT gateway and SSM endpoints bill $0.11/hour until then, also with the workers at 0');
     expect(out.text()).toContain('results: the bucket is emptied and deleted with the environment (--keep-results keeps it)');
   });
 

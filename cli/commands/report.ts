@@ -1,23 +1,29 @@
 import { Command } from 'commander';
 import { layout } from '../../worker/store/layout';
-import { openStore } from '../../worker/store/open';
 import { UsageError } from '../errors';
-import { mergeSnapshots } from '../merge/merge';
 import { RunReader } from '../merge/reader';
-import { buildReport } from '../report/build';
+import { reportFromStore } from '../report/from-store';
 import { emitReport } from '../report/output';
-import { DEFAULT_STORE } from './run';
+import { openWhere, whereOptions, whereOrThrow, type WhereFlags } from '../run/where';
+
+interface ReportFlags extends WhereFlags {
+  json?: boolean;
+  out?: string;
+  open?: boolean;
+}
 
 export function reportCommand(): Command {
-  return new Command('report')
-    .description("merge a run's snapshots from the store into its report again")
-    .argument('<runId>', 'the run id printed by `loadfarm run`')
-    .option('--store <url>', 'file://DIR or s3://BUCKET/PREFIX', DEFAULT_STORE)
+  return whereOptions(
+    new Command('report')
+      .description("merge a run's snapshots from the store into its report again (the same status and exit code as when it ran)")
+      .argument('<runId>', 'the run id printed by `loadfarm run`'),
+  )
     .option('--json', 'print report.json instead of the text report')
     .option('--out <dir>', 'also write report.json, report.txt and report.html here')
     .option('--open', 'open report.html in the browser')
-    .action(async (runId: string, flags: { store: string; json?: boolean; out?: string; open?: boolean }) => {
-      const store = await openStore(flags.store);
+    .action(async (runId: string, flags: ReportFlags) => {
+      whereOrThrow(flags);
+      const { store } = await openWhere(flags);
       const reader = new RunReader(store, runId);
       const plan = await reader.plan();
       if (!plan) {
@@ -26,7 +32,7 @@ export function reportCommand(): Command {
         throw new UsageError(`no run ${runId} in ${store.url}${hint}`);
       }
       await reader.refresh();
-      const report = buildReport({ plan, merged: mergeSnapshots(reader.snapshots, plan.intervalMs), statuses: reader.statuses });
+      const report = await reportFromStore(reader, plan);
       await emitReport(report, { store, json: flags.json, outDir: flags.out, open: flags.open });
       process.exitCode = report.exitCode;
     });

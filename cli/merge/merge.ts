@@ -13,9 +13,13 @@ export interface Merged {
   counters: Record<string, number>;
   errors: Record<string, number>;
   generatorErrors: Record<string, number>;
+  /** Checks by name: pass and fail counts. */
+  checks: Record<string, { pass: number; fail: number }>;
   ops: number;
   bytes: { sent: number; received: number };
   arrivals: { started: number; dropped: number };
+  /** Users launched (either model) and users cut at the grace deadline. */
+  users: { launched: number; cut: number };
   workers: Map<number, WorkerTotals>;
   timeline: TimelinePoint[];
 }
@@ -63,9 +67,11 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
     counters: {},
     errors: {},
     generatorErrors: {},
+    checks: {},
     ops: 0,
     bytes: { sent: 0, received: 0 },
     arrivals: { started: 0, dropped: 0 },
+    users: { launched: 0, cut: 0 },
     workers: new Map(),
     timeline: [],
   };
@@ -101,7 +107,8 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
     const p: TimelinePoint = { t: (b * intervalMs) / 1000, ops: 0, errors: 0, errorsByCode: {}, users: 0, connections: 0, metrics: {}, saturated: [], health: {} };
     const users = new Map<number, number>();
     const conns = new Map<number, number>();
-    for (const s of byPoint.get(b)!) {
+    for (const raw of byPoint.get(b)!) {
+      const s = current(raw);
       for (const name in s.histograms) {
         readEncoded(s.histograms[name], entries);
         countsFor(totals, name).add(entries);
@@ -118,6 +125,13 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
       m.bytes.received += s.bytes.received;
       m.arrivals.started += s.arrivals.started;
       m.arrivals.dropped += s.arrivals.dropped;
+      m.users.launched += s.users?.launched ?? 0;
+      m.users.cut += s.users?.cut ?? 0;
+      for (const name in s.checks) {
+        const c = (m.checks[name] ??= { pass: 0, fail: 0 });
+        c.pass += s.checks[name].pass;
+        c.fail += s.checks[name].fail;
+      }
       p.ops += s.ops;
       p.errors += errs;
       users.set(s.worker, Math.max(users.get(s.worker) ?? 0, s.gauges.usersMax));
@@ -139,6 +153,31 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
   }
   for (const [name, c] of totals) m.metrics.set(name, c.toHistogram());
   return m;
+}
+
+/**
+ * A snapshot in today's terms. Snapshots written before checks became their own family carry
+ * them as counters `check <name>: pass|fail`, as errors `check <name>` and inside `ops`: they
+ * are moved out, so an old run re-renders with the same definitions as a new one.
+ */
+function current(s: Snapshot): Snapshot {
+  if (s.checks !== undefined) return s;
+  const checks: Record<string, { pass: number; fail: number }> = {};
+  const counters: Record<string, number> = {};
+  let checkOps = 0;
+  for (const [k, v] of Object.entries(s.counters)) {
+    const m = /^check (.+): (pass|fail)$/.exec(k);
+    if (!m) {
+      counters[k] = v;
+      continue;
+    }
+    const c = (checks[m[1]] ??= { pass: 0, fail: 0 });
+    c[m[2] as 'pass' | 'fail'] += v;
+    checkOps += v;
+  }
+  const errors: Record<string, number> = {};
+  for (const [k, v] of Object.entries(s.errors)) if (!(k.startsWith('check ') && checks[k.slice(6)])) errors[k] = v;
+  return { ...s, checks, counters, errors, ops: Math.max(0, s.ops - checkOps) };
 }
 
 function addToWorker(m: Merged, s: Snapshot, errs: number) {

@@ -5,7 +5,11 @@ import { EXIT } from '../errors';
 import { formatDuration } from '../../worker/scenario/duration';
 import { total, type Merged } from '../merge/merge';
 import { evaluateThresholds } from './thresholds';
+import { STOPPED_WARNING } from './status';
 import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
+import type { Unusable } from '../merge/reader';
+import { CUT_IN_FLIGHT } from '../../worker/engine/scope';
+import { HOLD_SCENARIO_FILE } from '../../worker/builtin/hold';
 
 export interface ReportInputs {
   plan: Plan;
@@ -13,12 +17,16 @@ export interface ReportInputs {
   statuses: Map<number, WorkerStatus>;
   /** What the fleet saw of each worker, when the run was watched (absent for `loadfarm report`). */
   fleet?: Map<number, FleetWorkerState>;
-  /** True when the person stopped the run early. */
+  /** True when the person stopped the run early (live), or the store says so (a re-render). */
   stopped?: boolean;
+  /** Objects the merge could not use (unreadable or refused snapshots): the report is incomplete. */
+  unusable?: Unusable[];
 }
 
 /** Turns merged measurements into the report: stats per metric, thresholds, worker table, status. */
-export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportInputs): Report {
+export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLive, unusable = [] }: ReportInputs): Report {
+  // A worker that ended before the end of its load was stopped: the run was, whoever reports it.
+  const stopped = stoppedLive === true || [...statuses.values()].some((st) => st.completed === false);
   const durationS = merged.end > merged.start ? (merged.end - merged.start) / 1000 : 0;
   const metrics: Record<string, MetricStats> = {};
   for (const name of [...merged.metrics.keys()].sort()) {
@@ -30,6 +38,7 @@ export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportIn
     counters: merged.counters,
     // Generator-side failures count too: a run the farm could not drive must not pass.
     errors: { ...merged.errors, ...merged.generatorErrors },
+    checks: merged.checks,
     requests: merged.ops,
     durationS,
     percentile: (metric, p) => (merged.metrics.get(metric)?.getValueAtPercentile(p) ?? NaN) / 1000,
@@ -40,7 +49,7 @@ export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportIn
     const st = statuses.get(w.index);
     const t = merged.workers.get(w.index);
     const fs = fleet?.get(w.index);
-    let state: string = st?.state ?? 'never started';
+    let state: string = st?.state ?? (t ? 'lost' : 'never started');
     let exitCode: number | null = st?.exitCode ?? null;
     let message = st?.message;
     if (fs?.state === 'lost') {
@@ -58,7 +67,11 @@ export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportIn
     } else if (fs?.state === 'running' || fs?.state === 'pending') {
       state = 'lost';
       message ??= 'still running when the run was reported';
-    }
+    } else if (state === 'starting' || state === 'running' || state === 'stopping') {
+      // No fleet to ask (a re-render): a worker whose last status is not final never finished.
+      message = `its last status says ${state}: it was lost, or is still running`;
+      state = 'lost';
+    } else if (state === 'lost' && !st) message ??= 'it wrote snapshots but no status';
     if (state === 'done' && t && !t.final) {
       state = 'lost';
       message = 'its last snapshot is missing';
@@ -99,6 +112,19 @@ export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportIn
       warnings.push(`worker ${w.index} ${w.state}${w.message ? `: ${w.message}` : ''}; its numbers cover ${w.snapshots} snapshot(s) only${span}`);
     }
   }
+  for (const u of unusable) warnings.push(`${u.key} could not be merged: ${u.reason}`);
+  if (merged.users.cut > 0) {
+    const inFlight = merged.errors[CUT_IN_FLIGHT] ?? 0;
+    warnings.push(`${merged.users.cut} user(s) were cut at the grace deadline, with ${inFlight} operation(s) in flight (counted as ${CUT_IN_FLIGHT} errors): give them more grace or shorter journeys`);
+  }
+  const hold = plan.scenario.file === HOLD_SCENARIO_FILE;
+  const holdFailed = hold && thresholds.some((t) => !t.ok);
+  if (holdFailed) {
+    const established = merged.counters['hold.established'] ?? 0;
+    const dropped = merged.counters['hold.dropped'] ?? 0;
+    const wanted = Number(/== (\d+)/.exec(plan.thresholds['hold.established']?.[0] ?? '')?.[1] ?? NaN);
+    warnings.push(`${established} of ${Number.isFinite(wanted) ? wanted : '?'} connections were established and ${established - dropped} held to the end`);
+  }
   if (merged.arrivals.dropped > 0) warnings.push(`${merged.arrivals.dropped} arrivals were dropped at the maxUsers cap`);
   if (merged.counters['loadfarm.identities_exhausted']) warnings.push(`${merged.counters['loadfarm.identities_exhausted']} arrivals found no free user identity`);
   const genErrors = total(merged.generatorErrors);
@@ -107,10 +133,10 @@ export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportIn
   let status: RunStatus;
   const anyData = merged.workers.size > 0;
   if (!anyData || workers.every((w) => w.state === 'failed' || w.state === 'never started')) status = 'failed';
-  else if (stopped || workers.some((w) => w.state !== 'done')) status = 'incomplete';
+  else if (stopped || workers.some((w) => w.state !== 'done') || unusable.length > 0 || holdFailed) status = 'incomplete';
   else if (thresholds.some((t) => !t.ok)) status = 'thresholds-failed';
   else status = 'passed';
-  if (stopped) warnings.push('the run was stopped before the end of its load');
+  if (stopped) warnings.push(STOPPED_WARNING);
 
   return {
     v: 1,
@@ -130,13 +156,22 @@ export function buildReport({ plan, merged, statuses, fleet, stopped }: ReportIn
     errors: merged.errors,
     generatorErrors: merged.generatorErrors,
     requests: merged.ops,
-    errorRate: merged.ops > 0 ? (errorsTotal + genErrors) / merged.ops : 0,
+    errorRate: errorRate(errorsTotal + genErrors, merged.ops),
+    checks: merged.checks,
     bytes: merged.bytes,
     arrivals: merged.arrivals,
+    users: { launched: merged.users.launched, cut: merged.users.cut, max: workers.reduce((sum, w) => sum + w.usersMax, 0) },
+    unusable,
     thresholds,
     warnings,
     timeline: merged.timeline,
   };
+}
+
+/** Failed share of operations, 0..1: failures without any operation count as all failed. */
+export function errorRate(failures: number, operations: number): number {
+  if (operations === 0) return failures > 0 ? 1 : 0;
+  return Math.min(1, failures / operations);
 }
 
 function stats(h: Histogram, durationS: number, saturatedCount: number): MetricStats {

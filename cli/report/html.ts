@@ -3,6 +3,7 @@ import { formatDuration } from '../../worker/scenario/duration';
 import type { TimelinePoint } from '../merge/merge';
 import { CLIENT_JS } from './html/client';
 import { REPORT_CSS } from './html/style';
+import { statusReasons } from './status';
 import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
 
 /**
@@ -111,6 +112,7 @@ ${thresholds(r)}
 ${metricsTable(r)}
 ${charts(r, hints)}
 ${errorsTable(r)}
+${checksTable(r)}
 ${workersTable(r)}
 ${countersTable(r)}
 <footer>loadfarm report of run <span class="mono">${escapeHtml(r.runId)}</span> · this file is self-contained: it needs no network</footer>
@@ -132,7 +134,7 @@ function header(r: Report, st: (typeof STATUS)[RunStatus]): string {
   </div>
   <div class="badge ${st.tone}" data-status="${escapeHtml(r.status)}" title="${escapeHtml(st.meaning)}">
     <span class="icon">${st.icon}</span>
-    <span>${st.label}<small>exit ${r.exitCode} · ${escapeHtml(st.meaning)}</small></span>
+    <span>${st.label}<small>exit ${r.exitCode} · ${escapeHtml([st.meaning, ...statusReasons(r)].join(' · '))}</small></span>
   </div>
 </header>`;
 }
@@ -156,10 +158,21 @@ function kpis(r: Report): string {
     card('Requests', int(r.requests), `${num(r.durationS > 0 ? r.requests / r.durationS : 0)}/s on average`),
     card('Error rate', `${num(r.errorRate * 100)}%`, `${int(errorTotal)} error${errorTotal === 1 ? '' : 's'}`, { bad: errorTotal > 0 }),
     card('Duration', escapeHtml(formatDuration(r.durationS * 1000)), `from ${time(r.startedAt).slice(11)}`),
-    card('Users started', int(r.arrivals.started), r.arrivals.dropped > 0 ? `${int(r.arrivals.dropped)} dropped at the cap` : 'none dropped', { flag: r.arrivals.dropped > 0 }),
+    card(
+      'Users launched',
+      int(r.users.launched),
+      [r.arrivals.dropped > 0 ? `${int(r.arrivals.dropped)} dropped at the cap` : 'none dropped', ...(r.users.cut > 0 ? [`${int(r.users.cut)} cut`] : [])].join(' · '),
+      { flag: r.arrivals.dropped > 0 || r.users.cut > 0 },
+    ),
     card('Workers', String(r.workers.length), saturated > 0 ? `${saturated} saturated` : 'none saturated', { flag: saturated > 0 }),
     card('Data sent', bytes(r.bytes.sent), `${bytes(r.bytes.received)} received`),
   ];
+  const checks = Object.values(r.checks);
+  if (checks.length > 0) {
+    const pass = checks.reduce((n, c) => n + c.pass, 0);
+    const all = checks.reduce((n, c) => n + c.pass + c.fail, 0);
+    cards.push(card('Checks passed', `${num((pass / all) * 100)}%`, `${int(all - pass)} of ${int(all)} failed`, { bad: pass < all }));
+  }
   if (r.thresholds.length > 0) cards.push(card('Thresholds held', `${okThresholds} / ${r.thresholds.length}`, okThresholds < r.thresholds.length ? `${r.thresholds.length - okThresholds} crossed` : 'all held', { bad: okThresholds < r.thresholds.length }));
   return `<section class="kpis">${cards.join('')}</section>`;
 }
@@ -175,6 +188,7 @@ function details(r: Report): string {
     ['started', time(r.startedAt)],
     ['ended', time(r.endedAt)],
     ['status', `${r.status} (exit ${r.exitCode})`],
+    ['users', `${r.users.launched} launched${r.users.cut > 0 ? `, ${r.users.cut} cut` : ''}`],
   ];
   return `<dl class="details">${rows.map(([k, v]) => `<div><dt>${k}</dt><dd title="${escapeHtml(v)}">${escapeHtml(v)}</dd></div>`).join('')}</dl>`;
 }
@@ -251,6 +265,19 @@ function errorsTable(r: Report): string {
     .join('');
   return `<h2>Errors by code <span class="hint">target side: the service failed · generator side: the farm ran out</span></h2>
 <div class="card table-wrap"><table><thead><tr><th class="text">code</th><th class="text">side</th><th>count</th><th>of requests</th></tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+function checksTable(r: Report): string {
+  const rows = Object.entries(r.checks);
+  if (rows.length === 0) return '';
+  const body = rows
+    .map(
+      ([name, c]) =>
+        `<tr data-check="${escapeHtml(name)}"><td class="text">${c.fail === 0 ? '<span class="pill ok">PASS</span>' : '<span class="pill bad">FAIL</span>'}</td><td class="text name">${escapeHtml(name)}</td><td>${int(c.pass)}</td><td class="strong">${int(c.fail)}</td><td>${num((c.pass / Math.max(1, c.pass + c.fail)) * 100)}%</td></tr>`,
+    )
+    .join('');
+  return `<h2>Checks <span class="hint">u.check: counted apart from requests and errors</span></h2>
+<div class="card table-wrap"><table><thead><tr><th class="text">result</th><th class="text">check</th><th>passed</th><th>failed</th><th>pass rate</th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function workersTable(r: Report): string {

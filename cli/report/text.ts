@@ -1,4 +1,5 @@
 import { formatDuration } from '../../worker/scenario/duration';
+import { statusReasons } from './status';
 import type { Report } from './types';
 
 /** The report as a person reads it in a terminal. */
@@ -31,14 +32,24 @@ export function renderText(r: Report): string {
     out.push('');
   }
 
-  const pct = r.requests > 0 ? ` (${fmt(r.errorRate * 100)}% of ${r.requests} requests)` : '';
+  const pct = ` (${fmt(r.errorRate * 100)}% of ${r.requests} requests)`;
   const errorCodes = Object.entries(r.errors).sort((a, b) => b[1] - a[1]);
   const genCodes = Object.entries(r.generatorErrors).sort((a, b) => b[1] - a[1]);
   const errorTotal = errorCodes.reduce((s, [, n]) => s + n, 0) + genCodes.reduce((s, [, n]) => s + n, 0);
   out.push(`requests ${r.requests} · errors ${errorTotal}${errorTotal > 0 ? pct : ''} · sent ${bytes(r.bytes.sent)} · received ${bytes(r.bytes.received)}`);
   for (const [code, n] of errorCodes) out.push(`  ${code}: ${n}`);
   for (const [code, n] of genCodes) out.push(`  ${code}: ${n} (generator side)`);
-  if (r.arrivals.started + r.arrivals.dropped > 0) out.push(`users started ${r.arrivals.started}${r.arrivals.dropped ? ` · dropped at the cap ${r.arrivals.dropped}` : ''}`);
+  const users = [`users launched ${r.users.launched}`];
+  if (r.arrivals.dropped) users.push(`dropped at the cap ${r.arrivals.dropped}`);
+  if (r.users.cut) users.push(`cut at the grace deadline ${r.users.cut}`);
+  out.push(users.join(' · '));
+  const checks = Object.entries(r.checks);
+  if (checks.length > 0) {
+    const pass = checks.reduce((n, [, c]) => n + c.pass, 0);
+    const all = checks.reduce((n, [, c]) => n + c.pass + c.fail, 0);
+    out.push(`checks ${all} · passed ${pass} (${fmt((pass / all) * 100)}%)`);
+    for (const [name, c] of checks) out.push(`  ${c.fail === 0 ? 'ok  ' : 'FAIL'} ${name}: ${c.pass} passed, ${c.fail} failed`);
+  }
   const counters = Object.entries(r.counters).filter(([k]) => !k.startsWith('loadfarm.'));
   if (counters.length > 0) {
     out.push('counters:');
@@ -77,8 +88,14 @@ export function renderText(r: Report): string {
     for (const w of r.warnings) out.push(`  ! ${w}`);
   }
   out.push('');
-  out.push(`status: ${r.status.toUpperCase()} (exit ${r.exitCode})`);
+  out.push(statusLine(r));
   return out.join('\n');
+}
+
+/** The one line a person and CI read first: status, exit code, and what made it less than a clean pass. */
+export function statusLine(r: Report): string {
+  const why = statusReasons(r);
+  return `status: ${r.status.toUpperCase()} (exit ${r.exitCode})${why.length > 0 ? ` · ${why.join(' · ')}` : ''}`;
 }
 
 function fmt(n: number): string {

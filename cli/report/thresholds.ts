@@ -5,6 +5,7 @@ export interface ThresholdInputs {
   metrics: Record<string, MetricStats>;
   counters: Record<string, number>;
   errors: Record<string, number>;
+  checks: Record<string, { pass: number; fail: number }>;
   requests: number;
   durationS: number;
   /** Exact percentile p (0..100] of a latency metric, in ms, from its merged histogram. */
@@ -14,7 +15,8 @@ export interface ThresholdInputs {
 /**
  * Evaluates thresholds on the merged run. A key is a metric name or a glob (`http.*`); a glob
  * gives one result per matching metric. `errors` is the run's failures: `rate` is their share of
- * requests, `count` their number. A key that matches nothing fails, saying so: a threshold on a
+ * requests (operations), `count` their number. `checks` is every `u.check`: `rate` is the share
+ * that passed, `count` how many were made. A key that matches nothing fails, saying so: a threshold on a
  * metric that never appeared must not pass silently.
  */
 export function evaluateThresholds(thresholds: Record<string, string[]>, data: ThresholdInputs): ThresholdResult[] {
@@ -45,10 +47,15 @@ export function evaluateThresholds(thresholds: Record<string, string[]>, data: T
   return results;
 }
 
-type Target = { kind: 'latency'; name: string; stats: MetricStats } | { kind: 'counter'; name: string; value: number } | { kind: 'errors'; name: string };
+type Target =
+  | { kind: 'latency'; name: string; stats: MetricStats }
+  | { kind: 'counter'; name: string; value: number }
+  | { kind: 'errors'; name: string }
+  | { kind: 'checks'; name: string };
 
 function resolve(key: string, data: ThresholdInputs): Target[] {
   if (key === 'errors') return [{ kind: 'errors', name: 'errors' }];
+  if (key === 'checks') return Object.keys(data.checks).length > 0 ? [{ kind: 'checks', name: 'checks' }] : [];
   const match = globMatcher(key);
   const out: Target[] = [];
   for (const [name, stats] of Object.entries(data.metrics)) if (match(name)) out.push({ kind: 'latency', name, stats });
@@ -61,6 +68,17 @@ function statOf(t: Target, stat: ThresholdStat, data: ThresholdInputs): number |
     const count = Object.values(data.errors).reduce((a, b) => a + b, 0);
     if (stat.kind === 'rate') return data.requests === 0 ? (count > 0 ? 1 : 0) : count / data.requests;
     if (stat.kind === 'count') return count;
+    return undefined;
+  }
+  if (t.kind === 'checks') {
+    let pass = 0;
+    let fail = 0;
+    for (const c of Object.values(data.checks)) {
+      pass += c.pass;
+      fail += c.fail;
+    }
+    if (stat.kind === 'rate') return pass + fail === 0 ? 0 : pass / (pass + fail);
+    if (stat.kind === 'count') return pass + fail;
     return undefined;
   }
   if (t.kind === 'counter') {

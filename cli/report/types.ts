@@ -19,16 +19,28 @@ export interface Report {
   workers: WorkerReport[];
   metrics: Record<string, MetricStats>;
   counters: Record<string, number>;
-  /** Target-side failures by code (ECONNREFUSED, HTTP 503, check <name>, …). */
+  /** Target-side failed operations by code (ECONNREFUSED, HTTP 503, CUT_IN_FLIGHT, exception <code>, …). */
   errors: Record<string, number>;
   /** Generator-side failures by code (EMFILE, EADDRNOTAVAIL, …): the farm ran out, not the target. */
   generatorErrors: Record<string, number>;
-  /** Operations attempted (requests, exchanges, connects, checks). */
+  /**
+   * Operations attempted (README, "What counts as an operation"): HTTP requests, connects,
+   * WebSocket/Socket.IO/TCP exchanges, pings and acks, one per journey that threw an error no
+   * client recorded, and one per operation in flight when its user was cut (CUT_IN_FLIGHT).
+   * Never checks, counters or `u.time` blocks.
+   */
   requests: number;
-  /** Failed share of `requests`, 0..1. */
+  /** Failed share of `requests` (target- and generator-side errors), 0..1. */
   errorRate: number;
+  /** Checks by name (`u.check`): their own family, not in `requests` or `errors`. */
+  checks: Record<string, { pass: number; fail: number }>;
   bytes: { sent: number; received: number };
+  /** Open model: arrivals started, and dropped at the maxUsers cap. */
   arrivals: { started: number; dropped: number };
+  /** Users launched (either model), cut at the grace deadline, and the sum of each worker's peak. */
+  users: { launched: number; cut: number; max: number };
+  /** Store objects the merge could not use; any makes the run incomplete. */
+  unusable: { key: string; reason: string }[];
   thresholds: ThresholdResult[];
   /** Plain sentences on what makes numbers doubtful: saturated generators, lost workers, drops. */
   warnings: string[];

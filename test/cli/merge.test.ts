@@ -129,7 +129,7 @@ describe('evaluateThresholds', () => {
     'http.GET /a': { count: 10, rate: 5, min: 1, mean: 2, p50: 2, p90: 3, p95: 3, p99: 4, p999: 4, max: 4, saturatedShare: 0 },
     'http.GET /b': { count: 10, rate: 5, min: 1, mean: 20, p50: 20, p90: 30, p95: 30, p99: 40, p999: 40, max: 40, saturatedShare: 0 },
   };
-  const data = { metrics, counters: { 'check ok: fail': 3 }, errors: { ECONNRESET: 2 }, requests: 100, durationS: 2, percentile: (m: string, p: number) => (m === 'http.GET /a' ? p / 10 : p) };
+  const data = { metrics, counters: { 'check ok: fail': 3 }, errors: { ECONNRESET: 2 }, checks: { ok: { pass: 97, fail: 3 } }, requests: 100, durationS: 2, percentile: (m: string, p: number) => (m === 'http.GET /a' ? p / 10 : p) };
 
   it('a glob gives one result per metric it matches', () => {
     const r = evaluateThresholds({ 'http.*': ['p(97) < 50'] }, data);
@@ -147,6 +147,11 @@ describe('evaluateThresholds', () => {
     expect(evaluateThresholds({ 'ws.echo': ['p(99) < 100'] }, data)).toEqual([
       { metric: 'ws.echo', expression: 'p(99) < 100', actual: null, ok: false, message: 'no metric named ws.echo was recorded' },
     ]);
+  });
+
+  it('checks: rate is the share that passed, count how many were made; none recorded fails', () => {
+    expect(evaluateThresholds({ checks: ['rate > 0.99', 'count == 100'] }, data).map((t) => [t.actual, t.ok])).toEqual([[0.97, false], [100, true]]);
+    expect(evaluateThresholds({ checks: ['rate > 0.99'] }, { ...data, checks: {} })[0]).toMatchObject({ ok: false, message: 'no metric named checks was recorded' });
   });
 
   it('counters take count and rate (per second)', () => {

@@ -11,6 +11,12 @@ import type { WsConnection } from '../protocols/ws';
  * `tcp.connect` / `ws.connect`. The run passes only when every connection was established and
  * none was dropped (its thresholds say so).
  */
+/**
+ * The scenario file name of every hold run (plan.scenario.file): the report judges such a run
+ * by its connections — any not established or not held makes it incomplete (exit 2).
+ */
+export const HOLD_SCENARIO_FILE = '<hold>';
+
 export interface HoldOptions {
   /** tcp://host:port, ws://… or wss://… */
   target: string;
@@ -35,6 +41,7 @@ export function holdScenario(o: HoldOptions): Scenario {
     thresholds: {
       'hold.established': [`count == ${o.connections}`],
       errors: ['count == 0'],
+      checks: ['rate == 1'],
     },
     async user(u: User) {
       if (u.iteration > 0) return u.think(u.endsIn() / 1000);
@@ -49,9 +56,9 @@ export function holdScenario(o: HoldOptions): Scenario {
         });
       });
       await Promise.race([u.think(u.endsIn() / 1000), dropped]);
+      u.check('held until the end', !closedByPeer);
       if (closedByPeer) {
         u.count('hold.dropped');
-        u.check('held until the end', false);
         // Keep the slot busy so a closed-model loop does not redial: this test counts, it does not retry.
         await u.think(u.endsIn() / 1000);
       } else await conn.close();

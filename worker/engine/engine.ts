@@ -3,6 +3,9 @@ import { VirtualUser, recordJourneyFailure } from './user';
 import type { Runtime } from './scope';
 import type { LoadShare } from '../plan/split';
 import type { Scenario, UserFn } from '../scenario/types';
+import { parseDuration } from '../scenario/duration';
+import { StopError } from '../protocols/errors';
+import { onAbort } from './abort';
 
 /** How long cut users get to unwind before the engine reports the end anyway, ms. */
 const CUT_WAIT_MS = 2000;
@@ -41,6 +44,7 @@ export class Engine {
 
   constructor(private readonly o: EngineOptions) {
     const s = o.scenario;
+    this.backoff = closedBackoff(s);
     if (s.user) {
       const fn = s.user;
       this.pick = () => fn;
@@ -56,6 +60,7 @@ export class Engine {
   stop(): void {
     this.stopped = true;
     this.wake?.();
+    for (const done of [...this.pausing]) done();
   }
 
   get stopping(): boolean {
@@ -70,6 +75,28 @@ export class Engine {
     this.stopped = true;
     const cutUsers = await this.drain();
     return { cutUsers, completed };
+  }
+
+  /** Pause settings of closed-model users after failed iterations (ClosedLoad.backoff). */
+  private readonly backoff: { minMs: number; maxMs: number } | null;
+
+  private readonly pausing = new Set<() => void>();
+
+  /** A user's pause: ends after `ms`, at stop() or when users are cut. */
+  private pauseUntil(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopped || this.o.runtime.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const pausing = this.pausing;
+      const timer = setTimeout(done, ms);
+      const forget = onAbort(this.o.runtime.signal, done);
+      pausing.add(done);
+      function done() {
+        clearTimeout(timer);
+        forget();
+        pausing.delete(done);
+        resolve();
+      }
+    });
   }
 
   /** Sleeps until `ms` from now or until stop(). */
@@ -144,19 +171,27 @@ export class Engine {
     const journey = this.pick(user);
     runtime.recorder.userStarted();
     const life = (async () => {
+      let failedInARow = 0;
       try {
         do {
+          let threw = false;
           try {
             await journey(user);
           } catch (err) {
+            threw = !(err instanceof StopError);
             recordJourneyFailure(runtime, err, id);
           } finally {
             // Connections a journey opened end with it.
             user.scope.closeAll();
           }
           user.iteration++;
-          // Yield to the event loop so a journey that fails at once cannot starve timers.
-          if (loop) await new Promise<void>((r) => setImmediate(r));
+          if (!loop) break;
+          failedInARow = threw ? failedInARow + 1 : 0;
+          const pause = backoffMs(this.backoff, failedInARow);
+          // A pause after a failed iteration; otherwise a yield to the event loop, so that a
+          // journey that ends at once cannot starve timers.
+          if (pause > 0) await this.pauseUntil(Math.min(pause, endAt - performance.now()));
+          else await new Promise<void>((r) => setImmediate(r));
         } while (loop && !this.stopped && performance.now() < endAt && !runtime.signal.aborted);
       } finally {
         runtime.recorder.userEnded();
@@ -176,6 +211,7 @@ export class Engine {
     clearTimeout(timer);
     if (outcome === 'done') return 0;
     const cut = this.active.size;
+    this.o.runtime.recorder.usersCut(cut);
     this.o.cut();
     for (const user of this.active.keys()) user.scope.closeAll();
     // Operations not yet holding a connection (a dial in progress) end by their own timeouts;
@@ -183,4 +219,20 @@ export class Engine {
     await Promise.race([Promise.all(this.active.values()), new Promise((r) => setTimeout(r, CUT_WAIT_MS).unref())]);
     return cut;
   }
+}
+
+/** Closed-model backoff after failed iterations, ms; null when turned off (`backoff: false`). */
+export function closedBackoff(scenario: Scenario): { minMs: number; maxMs: number } | null {
+  const load = scenario.load;
+  if (!('users' in load)) return null;
+  if (load.backoff === false) return null;
+  const minMs = parseDuration(load.backoff?.min) ?? 1000;
+  const maxMs = Math.max(minMs, parseDuration(load.backoff?.max) ?? 30_000);
+  return { minMs, maxMs };
+}
+
+/** The pause after `failedInARow` failed iterations: min, doubling, capped at max; 0 after a success. */
+export function backoffMs(b: { minMs: number; maxMs: number } | null, failedInARow: number): number {
+  if (b === null || failedInARow === 0) return 0;
+  return Math.min(b.maxMs, b.minMs * 2 ** Math.min(30, failedInARow - 1));
 }

@@ -3,6 +3,9 @@ import type { Recorder } from '../metrics/recorder';
 import type { RawEventSink } from '../metrics/raw-events';
 import type { Dispatcher } from 'undici';
 
+/** Error code of an operation in flight when its user was cut at the grace deadline. */
+export const CUT_IN_FLIGHT = 'CUT_IN_FLIGHT';
+
 /** What every user of one worker shares. */
 export interface Runtime {
   readonly worker: number;
@@ -75,8 +78,9 @@ export class UserScope {
    * unrecorded). `what` names the operation in the message and in raw events.
    */
   fail(err: unknown, what: string): Error {
-    if (err instanceof StopError || this.runtime.signal.aborted) return err instanceof StopError ? err : new StopError();
     if (err instanceof LoadError && err.recorded) return err;
+    if (this.runtime.signal.aborted) return this.abandon(what);
+    if (err instanceof StopError) return err;
     const code = errorCode(err);
     const r = this.runtime.recorder;
     r.op();
@@ -85,6 +89,28 @@ export class UserScope {
     this.runtime.events?.event(this.userId, what, 0, 0, 0, false, code);
     const message = err instanceof Error ? err.message : String(err);
     return new LoadError(code, `${what}: ${code}${message && !message.includes(code) ? ` (${message})` : ''}`, true, { cause: err });
+  }
+
+  /**
+   * An operation that will never complete because its user ends. When the run's cut signal is
+   * aborted (grace over, hard stop), the abandoned operation is counted: one op and one
+   * `CUT_IN_FLIGHT` error, since the target may have received it and no outcome was seen. When a
+   * user simply ends with a wait pending, nothing is counted. Returns the error to reject with.
+   */
+  abandon(what: string): Error {
+    if (!this.runtime.signal.aborted) return new StopError();
+    const r = this.runtime.recorder;
+    r.op();
+    r.error(CUT_IN_FLIGHT);
+    this.runtime.events?.event(this.userId, what, 0, 0, 0, false, CUT_IN_FLIGHT);
+    return new LoadError(CUT_IN_FLIGHT, `${what}: cut at the grace deadline while in flight`, true);
+  }
+
+  /** A user-timed block (`u.time`): its latency only. It is not an operation of its own. */
+  timing(name: string, start: number): number {
+    const ms = performance.now() - start;
+    this.runtime.recorder.latency(name, ms);
+    return ms;
   }
 
   track(resource: Resource): void {

@@ -87,10 +87,12 @@ export class VirtualUser implements User {
     const start = this.scope.begin();
     try {
       const value = await fn();
-      this.scope.ok(name, start);
+      this.scope.timing(name, start);
       return value;
     } catch (err) {
-      // A client failure inside was counted where it happened; count only what was not.
+      // A client failure inside was counted where it happened; a block that threw anything
+      // else counts as one failed operation; a user's stop is not a failure.
+      if (err instanceof StopError) throw err;
       throw this.scope.fail(err, name);
     }
   }
@@ -100,13 +102,7 @@ export class VirtualUser implements User {
   }
 
   check(name: string, ok: boolean): boolean {
-    const r = this.runtime.recorder;
-    r.op();
-    if (ok) r.count(`check ${name}: pass`);
-    else {
-      r.count(`check ${name}: fail`);
-      r.error(`check ${name}`);
-    }
+    this.runtime.recorder.check(name, ok);
     this.runtime.events?.event(this.id, `check ${name}`, 0, 0, 0, ok, ok ? undefined : `check ${name}`);
     return ok;
   }

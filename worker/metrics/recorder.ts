@@ -9,12 +9,15 @@ export class Recorder {
   private histograms = new Map<string, Histogram>();
   private counters = new Map<string, number>();
   private errors = new Map<string, number>();
+  private checks = new Map<string, { pass: number; fail: number }>();
   private generatorErrors = new Map<string, number>();
   private ops = 0;
   private sent = 0;
   private received = 0;
   private started = 0;
   private dropped = 0;
+  private launched = 0;
+  private cutUsers = 0;
   private users = 0;
   private usersMax = 0;
   private connections = 0;
@@ -45,6 +48,14 @@ export class Recorder {
     this.ops++;
   }
 
+  /** One `u.check`: its own family, never an operation or an error. */
+  check(name: string, ok: boolean): void {
+    let c = this.checks.get(name);
+    if (c === undefined) this.checks.set(name, (c = { pass: 0, fail: 0 }));
+    if (ok) c.pass++;
+    else c.fail++;
+  }
+
   count(name: string, n = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + n);
   }
@@ -67,12 +78,19 @@ export class Recorder {
     else this.dropped++;
   }
 
+  /** A user launched (either model): counted in `users.launched` and the users gauge. */
   userStarted(): void {
+    this.launched++;
     if (++this.users > this.usersMax) this.usersMax = this.users;
   }
 
   userEnded(): void {
     this.users--;
+  }
+
+  /** Users still running when the grace ran out (or a hard stop came) and were cut. */
+  usersCut(n: number): void {
+    this.cutUsers += n;
   }
 
   connectionOpened(): void {
@@ -108,17 +126,20 @@ export class Recorder {
       histograms,
       counters: Object.fromEntries(this.counters),
       errors: Object.fromEntries(this.errors),
+      checks: Object.fromEntries([...this.checks].map(([k, c]) => [k, { pass: c.pass, fail: c.fail }])),
       generatorErrors: Object.fromEntries(this.generatorErrors),
       ops: this.ops,
       bytes: { sent: this.sent, received: this.received },
       arrivals: { started: this.started, dropped: this.dropped },
+      users: { launched: this.launched, cut: this.cutUsers },
       gauges: { users: this.users, usersMax: this.usersMax, connections: this.connections, connectionsMax: this.connectionsMax },
       health,
     };
     this.counters.clear();
     this.errors.clear();
+    this.checks.clear();
     this.generatorErrors.clear();
-    this.ops = this.sent = this.received = this.started = this.dropped = 0;
+    this.ops = this.sent = this.received = this.started = this.dropped = this.launched = this.cutUsers = 0;
     this.usersMax = this.users;
     this.connectionsMax = this.connections;
     this.intervalStart = now;

@@ -32,6 +32,8 @@ export interface Snapshot {
   bytes: { sent: number; received: number };
   /** Open model bookkeeping: arrivals started, and dropped at the maxUsers cap. */
   arrivals: { started: number; dropped: number };
+  /** Users launched in the interval (either model) and users cut at the grace deadline. Absent in old snapshots. */
+  users?: { launched: number; cut: number };
   /** Users and connections in flight: at the end of the interval and the most at any time in it. */
   gauges: { users: number; usersMax: number; connections: number; connectionsMax: number };
   health: Health;

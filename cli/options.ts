@@ -1,4 +1,5 @@
 import { parseDuration } from '../worker/scenario/duration';
+import { showLimit, TIMER_MAX_MS } from '../worker/scenario/limits';
 import { parseThreshold } from '../worker/scenario/thresholds';
 
 /**
@@ -20,10 +21,16 @@ export class Problems {
     return n;
   }
 
-  durationMs(flag: string, raw: string | undefined, minMs = 0): number | undefined {
+  /**
+   * A duration flag in ms, at least `minMs` and at most `max.ms` (by default the longest delay
+   * Node's timers honour). Too long a value is refused with the limit and what it is, e.g.
+   * `--interval: expected at most 10m (the longest snapshot interval), got "25d"`.
+   */
+  durationMs(flag: string, raw: string | undefined, minMs = 0, max: Limit = TIMER_LIMIT): number | undefined {
     if (raw === undefined) return undefined;
     const ms = parseDuration(raw);
     if (ms === undefined || ms < minMs) return this.add(flag, `a duration like 2s, 500ms or 1m${minMs > 0 ? ` (at least ${minMs} ms)` : ''}`, raw);
+    if (ms > max.ms) return this.add(flag, `at most ${showLimit(max.ms)} (${max.what})`, raw);
     return ms;
   }
 
@@ -62,6 +69,14 @@ export class Problems {
     return this.list.length > 0;
   }
 }
+
+/** An upper bound and what it is, for the message: `{ ms: 600_000, what: 'the longest snapshot interval' }`. */
+export interface Limit {
+  readonly ms: number;
+  readonly what: string;
+}
+
+const TIMER_LIMIT: Limit = { ms: TIMER_MAX_MS, what: "the longest delay Node's timers honour" };
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -7,6 +7,7 @@ import { targetProblem } from '../../worker/scenario/validate';
 import type { Snapshot } from '../../worker/metrics/snapshot';
 import { UsageError, EXIT } from '../errors';
 import { Problems } from '../options';
+import { LIMITS, showLimit } from '../../worker/scenario/limits';
 import { dispatchRun, parseRunFlags, runOptions, type RunFlags } from './run';
 
 interface HoldFlags extends RunFlags {
@@ -32,14 +33,19 @@ export function holdCommand(): Command {
     .action(async (target: string, flags: HoldFlags) => {
       const p = new Problems();
       const connections = p.int('--connections', flags.connections, 1, 10_000_000) ?? 1;
-      const delayMs = p.durationMs('--delay', flags.delay) ?? 10;
-      const timeoutMs = p.durationMs('--timeout', flags.timeout, 1) ?? 5000;
-      const holdMs = p.durationMs('--hold', flags.hold) ?? 30_000;
+      const delayMs = p.durationMs('--delay', flags.delay, 0, { ms: LIMITS.dialDelayMs, what: "the longest pause between one worker's dials" }) ?? 10;
+      const timeoutMs = p.durationMs('--timeout', flags.timeout, 1, { ms: LIMITS.timeoutMs, what: 'the longest timeout' }) ?? 5000;
+      const holdMs = p.durationMs('--hold', flags.hold, 0, { ms: LIMITS.loadMs, what: 'the longest load' }) ?? 30_000;
       const problem = targetProblem(target);
       if (problem) p.add('target', problem, target);
       else if (!/^(tcp|wss?):/.test(target)) p.add('target', 'tcp://host:port, ws://… or wss://… (hold opens raw connections)', target);
       const settings = parseRunFlags({ ...flags, workers: flags.workers ?? '1', threshold: undefined, param: undefined }, p);
       if (connections < settings.workers) p.add('--connections', `at least one per worker (${settings.workers})`, flags.connections);
+      // The load is one worker's dials (one every --delay) plus --hold: bounded like any load.
+      const loadMs = Math.ceil(connections / settings.workers) * delayMs + holdMs;
+      if (!p.any && loadMs > LIMITS.loadMs) {
+        p.add('--hold', `dials (${Math.ceil(connections / settings.workers)} per worker × --delay) plus --hold at most ${showLimit(LIMITS.loadMs)} (the longest load)`, `${showLimit(loadMs)} in all`);
+      }
       if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
 
       // With --env the instances online decide the worker count; the split is then per instance.

@@ -5,6 +5,7 @@ import { UsageError } from '../errors';
 import { LocalFleet } from '../fleet/local';
 import { workerCommand } from '../fleet/fleet';
 import { collect, Problems } from '../options';
+import { LIMITS, showLimit } from '../../worker/scenario/limits';
 import { workerScript } from '../paths';
 import { randomSeed } from '../plan';
 import { ceiling, describeCeiling, readLimits } from '../preflight';
@@ -68,9 +69,13 @@ export function runOptions(cmd: Command): Command {
 export function parseRunFlags(flags: RunFlags, p = new Problems()): RunSettings & { workersGiven: boolean } {
   const workersGiven = flags.workers !== undefined;
   const workers = p.int('--workers', flags.workers ?? String(DEFAULT_LOCAL_WORKERS), 1, 1024) ?? 1;
-  const staggerMs = p.durationMs('--stagger', flags.stagger ?? '0s') ?? 0;
+  const staggerMs = p.durationMs('--stagger', flags.stagger ?? '0s', 0, { ms: LIMITS.staggerMs, what: "the longest delay between two workers' starts" }) ?? 0;
+  // With --env and no --workers the count is known only once the instances are found.
+  if ((workersGiven || flags.env === undefined) && (workers - 1) * staggerMs > LIMITS.staggerSpanMs) {
+    p.add('--stagger', `(workers − 1) × stagger at most ${showLimit(LIMITS.staggerSpanMs)} (the last worker's start after the first's)`, `${flags.stagger} × ${workers - 1}`);
+  }
   const seed = flags.seed === undefined ? randomSeed() : p.int('--seed', flags.seed, 0, 0xffffffff) ?? 0;
-  const intervalMs = p.durationMs('--interval', flags.interval ?? '5s', 100) ?? 5000;
+  const intervalMs = p.durationMs('--interval', flags.interval ?? '5s', LIMITS.intervalMinMs, { ms: LIMITS.intervalMaxMs, what: 'the longest snapshot interval' }) ?? 5000;
   const thresholds = p.thresholds(flags.threshold);
   const params = p.params(flags.param);
   let sourceIps: string[] = [];

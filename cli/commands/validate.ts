@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { UsageError } from '../errors';
 import { mergeSnapshots } from '../merge/merge';
 import { Problems, collect } from '../options';
-import { runOnce } from '../run/once';
+import { DEFAULT_WINDOW_MS, onceBounds, runOnce } from '../run/once';
+import { formatDuration } from '../../worker/scenario/duration';
+import { LIMITS } from '../../worker/scenario/limits';
 import { prepareScenario } from '../scenario';
 
 export function validateCommand(): Command {
@@ -12,15 +14,22 @@ export function validateCommand(): Command {
     .option('--target <url>', "overrides the scenario's target")
     .option('--param <key=value>', 'a value the scenario reads as u.params.key (repeatable)', collect)
     .option('--no-run', 'only check the scenario; do not run a user')
-    .action(async (file: string, flags: { target?: string; param?: string[]; run: boolean }) => {
+    .option('--window <duration>', `the dry run's load: u.endsIn() counts it down from each journey's start`, formatDuration(DEFAULT_WINDOW_MS))
+    .action(async (file: string, flags: { target?: string; param?: string[]; run: boolean; window: string }) => {
       const p = new Problems();
       const params = p.params(flags.param);
+      const windowMs = p.durationMs('--window', flags.window, 0, { ms: LIMITS.validateWindowMs, what: 'the longest dry-run window' }) ?? DEFAULT_WINDOW_MS;
       if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
       const prepared = await prepareScenario(file, flags.target);
       const out = process.stdout;
       out.write(`scenario ${prepared.scenario.name}: valid (target ${prepared.target})\n`);
       if (!flags.run) return;
-      const once = await runOnce(prepared.scenario, prepared.target, params);
+      const bounds = onceBounds(prepared.scenario, { windowMs });
+      out.write(
+        `dry run: one user, each journey once; u.endsIn() counts down a ${formatDuration(bounds.windowMs)} window (--window), ` +
+          `and a journey still running ${formatDuration(bounds.graceMs)} after it (the grace) is cut\n`,
+      );
+      const once = await runOnce(prepared.scenario, prepared.target, params, bounds);
       const merged = mergeSnapshots([once.snapshot], 1000);
       for (const j of once.journeys) out.write(`  ${j.name}: ${j.error ? `FAILED: ${j.error}` : 'ok'}\n`);
       for (const [name, h] of merged.metrics) {

@@ -6,54 +6,85 @@ import { Recorder } from '../../worker/metrics/recorder';
 import type { Snapshot } from '../../worker/metrics/snapshot';
 import type { Runtime } from '../../worker/engine/scope';
 import type { Scenario, UserFn } from '../../worker/scenario/types';
-import { parseDuration } from '../../worker/scenario/duration';
+import { formatDuration, parseDuration } from '../../worker/scenario/duration';
 
 export interface OnceResult {
-  /** Each journey run: the flow's name (or 'user') and the failure, if it threw. */
+  /** Each journey run: the flow's name (or 'user') and the failure, if it threw or was cut. */
   journeys: { name: string; error?: string }[];
   snapshot: Snapshot;
 }
 
+export interface OnceOptions {
+  /** What `u.endsIn()` counts down from each journey's start, ms. @default DEFAULT_WINDOW_MS */
+  windowMs?: number;
+  /** Time a journey still running when its window closes gets before it is cut, ms. @default the scenario's grace (10 s) */
+  graceMs?: number;
+}
+
+/** The dry run's window when `--window` is not given, ms. */
+export const DEFAULT_WINDOW_MS = 5000;
+/** How long a cut journey gets to unwind before the next one starts regardless, ms. */
+const UNWIND_MS = 2000;
+
+/** The window and grace a dry run of `scenario` uses, ms. */
+export function onceBounds(scenario: Scenario, o: OnceOptions = {}): { windowMs: number; graceMs: number } {
+  return { windowMs: o.windowMs ?? DEFAULT_WINDOW_MS, graceMs: o.graceMs ?? parseDuration(scenario.grace) ?? 10_000 };
+}
+
 /**
  * Runs one user through the scenario once, in this process (each flow once when there are
- * flows): the dry run behind `loadfarm validate`. Bounded by `timeoutMs` per journey.
+ * flows): the dry run behind `loadfarm validate`. Each journey sees a load that ends
+ * `windowMs` after it starts (`u.endsIn()` counts it down, as in a run); a journey still
+ * running `graceMs` after that is cut like a run cuts it (waits reject, connections close) and
+ * reported as failed. So a dry run lasts at most window + grace (+ 2 s to unwind) per journey.
  */
-export async function runOnce(scenario: Scenario, target: string, params: Record<string, string>, timeoutMs = 60_000): Promise<OnceResult> {
+export async function runOnce(scenario: Scenario, target: string, params: Record<string, string>, o: OnceOptions = {}): Promise<OnceResult> {
+  const { windowMs, graceMs } = onceBounds(scenario, o);
   const recorder = new Recorder(0);
   const health = new HealthMonitor();
-  const cut = new AbortController();
-  setMaxListeners(0, cut.signal);
   const dispatcher = new Agent({ keepAliveTimeout: 1000 });
-  const runtime: Runtime = {
-    worker: 0,
-    target,
-    recorder,
-    signal: cut.signal,
-    dispatcher,
-    params,
-    timeoutMs: parseDuration(scenario.http?.timeout) ?? 30_000,
-    sourceAddress: () => undefined,
-  };
   const journeys: [string, UserFn][] = scenario.user ? [['user', scenario.user]] : (scenario.flows ?? []).map((f) => [f.name, f.user]);
   const results: OnceResult['journeys'] = [];
   for (const [name, fn] of journeys) {
-    const user = new VirtualUser(0, runtime, 1, 0);
+    // Each journey has its own cut, so that one cut cannot reach into the next.
+    const cut = new AbortController();
+    setMaxListeners(0, cut.signal);
+    const runtime: Runtime = {
+      worker: 0,
+      target,
+      recorder,
+      signal: cut.signal,
+      dispatcher,
+      params,
+      timeoutMs: parseDuration(scenario.http?.timeout) ?? 30_000,
+      sourceAddress: () => undefined,
+    };
+    const user = new VirtualUser(0, runtime, 1, 0, performance.now() + windowMs);
+    const journey = Promise.resolve().then(() => fn(user));
     let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), windowMs + graceMs)));
     try {
-      await Promise.race([
-        Promise.resolve().then(() => fn(user)),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`did not finish within ${timeoutMs} ms`)), timeoutMs))),
-      ]);
-      results.push({ name });
+      const outcome = await Promise.race([journey.then(() => 'done' as const), deadline]);
+      if (outcome === 'done') results.push({ name });
+      else {
+        results.push({ name, error: `still running ${formatDuration(graceMs)} (the grace) after its ${formatDuration(windowMs)} window: cut` });
+        cut.abort();
+        user.scope.closeAll();
+        const unwound = journey.then(
+          () => undefined,
+          () => undefined,
+        );
+        await Promise.race([unwound, new Promise((r) => setTimeout(r, UNWIND_MS).unref())]);
+      }
     } catch (err) {
       recordJourneyFailure(runtime, err, 0);
-      results.push({ name, error: (err as Error).message ?? String(err) });
+      results.push({ name, error: err instanceof Error ? err.message : String(err) });
     } finally {
       clearTimeout(timer);
+      cut.abort();
       user.scope.closeAll();
     }
   }
-  cut.abort();
   await dispatcher.destroy();
   const snapshot = recorder.cut(health.take(), true);
   health.stop();

@@ -42,7 +42,7 @@ describe('unknown scenario keys', () => {
 
   it('lists the keys when nothing is close, and hints when the model key itself is misspelt', () => {
     expect(validateScenario({ name: 'a', load: { users: 1, duration: 1, zzz: 1 }, user })).toEqual([
-      'load.zzz: unknown key — expected one of users, duration, rampUp',
+      'load.zzz: unknown key — expected one of users, duration, rampUp, backoff',
     ]);
     const problems = validateScenario({ name: 'a', load: { Users: 3, duration: '1m' }, user });
     expect(problems).toContain('load.Users: unknown key — did you mean users?');

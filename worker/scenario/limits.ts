@@ -28,6 +28,8 @@ export const LIMITS = {
   staggerMs: 10 * 60_000,
   /** (workers − 1) × `--stagger`: the last worker's start after the first's, ms. */
   staggerSpanMs: 3_600_000,
+  /** A closed-model user's pause after failed iterations (`load.backoff` min and max), ms. */
+  backoffMs: 3_600_000,
   /** `hold --delay`: the pause between one worker's dials, ms. */
   dialDelayMs: 60_000,
   /** `validate --window`: how long `u.endsIn()` counts down in a dry run, ms. */

@@ -21,7 +21,7 @@ export const SCENARIO_KEYS = {
     elsewhere: { grace: TOP_LEVEL, arrivalRate: IN_PHASE, rampTo: IN_PHASE, duration: IN_PHASE, users: IN_CLOSED, rampUp: IN_CLOSED, timeout: IN_HTTP },
   },
   closedLoad: {
-    known: ['users', 'duration', 'rampUp'],
+    known: ['users', 'duration', 'rampUp', 'backoff'],
     elsewhere: {
       grace: TOP_LEVEL,
       maxUsers: 'with phases (the open model); the closed model runs exactly load.users users',
@@ -34,6 +34,7 @@ export const SCENARIO_KEYS = {
     known: ['name', 'duration', 'arrivalRate', 'rampTo'],
     elsewhere: { grace: TOP_LEVEL, maxUsers: 'inside load, next to phases', users: IN_CLOSED },
   },
+  backoff: { known: ['min', 'max'] },
   flow: { known: ['name', 'weight', 'user'], elsewhere: { grace: TOP_LEVEL } },
   http: { known: ['timeout', 'connections'], elsewhere: { grace: TOP_LEVEL } },
 } satisfies Record<string, KeySet>;
@@ -84,8 +85,15 @@ type Bad = (path: string, expected: string, got: unknown) => void;
 type Keys = (obj: Record<string, unknown>, path: string, set: KeySet) => void;
 
 const LONGEST_LOAD = `at most ${showLimit(LIMITS.loadMs)} (the longest load)`;
-const RATE = `a number from 0 to ${LIMITS.arrivalRate} (new users per second across the farm)`;
-const USERS = `a whole number from 1 to ${LIMITS.users} (users across the farm)`;
+const RATE_LIMIT = `at most ${LIMITS.arrivalRate} (new users per second across the farm)`;
+const USERS_LIMIT = `at most ${LIMITS.users} (users across the farm)`;
+
+/** A number from `min` to `max`; what is wrong is said apart from the limit, which is named. */
+function checkNumber(bad: Bad, path: string, v: unknown, o: { min: number; max: number; whole?: boolean; limit: string }) {
+  const ok = o.whole ? isInt(v, o.min) : isNum(v, o.min);
+  if (!ok) bad(path, o.whole ? `a whole number >= ${o.min}` : `a number >= ${o.min}`, v);
+  else if ((v as number) > o.max) bad(path, `a number ${o.limit}`, v);
+}
 
 function checkLoad(load: unknown, bad: Bad, keys: Keys) {
   if (!isObject(load)) {
@@ -113,17 +121,17 @@ function checkLoad(load: unknown, bad: Bad, keys: Keys) {
         if (ms === undefined || ms <= 0) bad(`${at}.duration`, "a duration > 0 like '30s', '2m' or 60", p.duration);
         else if (ms > LIMITS.loadMs) bad(`${at}.duration`, `a duration ${LONGEST_LOAD}`, p.duration);
         else totalMs += ms;
-        if (!isNum(p.arrivalRate, 0, LIMITS.arrivalRate)) bad(`${at}.arrivalRate`, RATE, p.arrivalRate);
-        if (p.rampTo !== undefined && !isNum(p.rampTo, 0, LIMITS.arrivalRate)) bad(`${at}.rampTo`, RATE, p.rampTo);
+        checkNumber(bad, `${at}.arrivalRate`, p.arrivalRate, { min: 0, max: LIMITS.arrivalRate, limit: RATE_LIMIT });
+        if (p.rampTo !== undefined) checkNumber(bad, `${at}.rampTo`, p.rampTo, { min: 0, max: LIMITS.arrivalRate, limit: RATE_LIMIT });
       });
       if (totalMs > LIMITS.loadMs) bad('load.phases', `phases lasting ${LONGEST_LOAD} in all`, `${showLimit(totalMs)} in all`);
     }
-    if (load.maxUsers !== undefined && !isInt(load.maxUsers, 1, LIMITS.users)) bad('load.maxUsers', USERS, load.maxUsers);
+    if (load.maxUsers !== undefined) checkNumber(bad, 'load.maxUsers', load.maxUsers, { min: 1, max: LIMITS.users, whole: true, limit: USERS_LIMIT });
     return;
   }
   if (hasUsers) {
     keys(load, 'load', SCENARIO_KEYS.closedLoad);
-    if (!isInt(load.users, 1, LIMITS.users)) bad('load.users', USERS, load.users);
+    checkNumber(bad, 'load.users', load.users, { min: 1, max: LIMITS.users, whole: true, limit: USERS_LIMIT });
     const ms = parseDuration(load.duration);
     if (ms === undefined || ms <= 0) bad('load.duration', "a duration > 0 like '5m'", load.duration);
     else if (ms > LIMITS.loadMs) bad('load.duration', `a duration ${LONGEST_LOAD}`, load.duration);
@@ -132,11 +140,29 @@ function checkLoad(load: unknown, bad: Bad, keys: Keys) {
       if (ramp === undefined) bad('load.rampUp', "a duration like '30s'", load.rampUp);
       else if (ms !== undefined && ms > 0 && ramp > ms) bad('load.rampUp', `a duration no longer than load.duration (${showLimit(ms)})`, load.rampUp);
     }
+    if (load.backoff !== undefined) checkBackoff(load.backoff, bad, keys);
     return;
   }
   bad('load', '{ phases: [...] } (open model) or { users, duration } (closed model)', load);
   // Say which keys were meant, when the model's own key is misspelt (`Users`, `phase`).
   keys(load, 'load', { known: [...SCENARIO_KEYS.openLoad.known, ...SCENARIO_KEYS.closedLoad.known], elsewhere: { grace: TOP_LEVEL } });
+}
+
+/** `load.backoff`: false, or { min?, max? } durations with min <= max, each bounded. */
+function checkBackoff(backoff: unknown, bad: Bad, keys: Keys) {
+  const expected = "false or { min: '1s', max: '30s' }";
+  if (backoff === false) return;
+  if (!isObject(backoff)) return bad('load.backoff', expected, backoff);
+  keys(backoff, 'load.backoff', SCENARIO_KEYS.backoff);
+  const ms: Record<string, number | undefined> = {};
+  for (const key of ['min', 'max'] as const) {
+    if (backoff[key] === undefined) continue;
+    const v = parseDuration(backoff[key]);
+    if (v === undefined) bad(`load.backoff.${key}`, "a duration like '1s'", backoff[key]);
+    else if (v > LIMITS.backoffMs) bad(`load.backoff.${key}`, `a duration at most ${showLimit(LIMITS.backoffMs)} (the longest backoff)`, backoff[key]);
+    else ms[key] = v;
+  }
+  if (ms.min !== undefined && ms.max !== undefined && ms.min > ms.max) bad('load.backoff.max', `a duration no shorter than load.backoff.min (${showLimit(ms.min)})`, backoff.max);
 }
 
 function checkJourney(s: Record<string, unknown>, bad: Bad, keys: Keys) {

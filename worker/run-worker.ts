@@ -10,6 +10,10 @@ import { WORKER_EXIT, type Plan, type WorkerStatus } from './plan/plan';
 import { evaluateScenario, scenarioFrom } from './scenario/load';
 import { layout } from './store/layout';
 import { getJson, putJson, type Store } from './store/store';
+import { say } from './stdio';
+
+/** At the hard deadline, how long the worker may spend writing its failed status before it exits, ms. */
+const DEADLINE_STATUS_MS = 2000;
 
 export interface WorkerOptions {
   store: Store;
@@ -30,7 +34,7 @@ export interface WorkerOptions {
  * hard at the plan's deadline whatever users are doing.
  */
 export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise<number> {
-  const log = o.log ?? ((line: string) => process.stderr.write(`worker ${o.index}: ${line}\n`));
+  const log = o.log ?? ((line: string) => say(`worker ${o.index}: ${line}`));
   const { store, runId, index } = o;
   const status: WorkerStatus = { index, state: 'starting', host: os.hostname(), pid: process.pid, startedAt: Date.now() };
   const writeStatus = (patch: Partial<WorkerStatus>) => {
@@ -130,10 +134,13 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   };
   const snapshotTimer = setInterval(() => void flush(false), plan.intervalMs);
 
-  // The watchdog: whatever users do, this worker ends at its deadline.
+  // The watchdog: whatever users or the store do, this process exits at its deadline (exit 3),
+  // after at most DEADLINE_STATUS_MS spent on telling the store why.
   const hardStop = setTimeout(() => {
     cut();
-    void fail(3, `hard stop: still running ${plan!.hardStopMs} ms after start`).finally(() => process.exit(3));
+    const exit = () => process.exit(WORKER_EXIT.deadline);
+    setTimeout(exit, DEADLINE_STATUS_MS).unref();
+    void fail(WORKER_EXIT.deadline, `hard stop: still running ${plan!.hardStopMs} ms after start`).finally(exit);
   }, plan.hardStopMs);
   hardStop.unref();
 
@@ -170,17 +177,21 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   }
   await flush(true);
   health.stop();
-  clearTimeout(hardStop);
   if (!cutController.signal.aborted) await dispatcher.close().catch(() => undefined);
-  if (storeFailure) return fail(WORKER_EXIT.store, `could not write snapshots to ${store.url}: ${storeFailure.message}`);
-  await writeStatus({
-    state: 'done',
-    endedAt: Date.now(),
-    exitCode: WORKER_EXIT.done,
-    cutUsers: result.cutUsers,
-    completed: result.completed,
-  }).catch(() => undefined);
-  return WORKER_EXIT.done;
+  // The deadline still holds while the last writes go to the store.
+  try {
+    if (storeFailure) return await fail(WORKER_EXIT.store, `could not write snapshots to ${store.url}: ${storeFailure.message}`);
+    await writeStatus({
+      state: 'done',
+      endedAt: Date.now(),
+      exitCode: WORKER_EXIT.done,
+      cutUsers: result.cutUsers,
+      completed: result.completed,
+    }).catch(() => undefined);
+    return WORKER_EXIT.done;
+  } finally {
+    clearTimeout(hardStop);
+  }
 }
 
 /** The worker's keep-alive HTTP agent; new connections take their local address from `sourceAddress`. */

@@ -5,7 +5,7 @@ import { Counts, Entries, readEncoded } from '../merge/counts';
 import { evaluateScenario } from '../../worker/scenario/load';
 import { targetProblem } from '../../worker/scenario/validate';
 import type { Snapshot } from '../../worker/metrics/snapshot';
-import { UsageError, EXIT } from '../errors';
+import { UsageError } from '../errors';
 import { Problems } from '../options';
 import { LIMITS, showLimit } from '../../worker/scenario/limits';
 import { dispatchRun, parseRunFlags, runOptions, type RunFlags } from './run';
@@ -57,7 +57,8 @@ export function holdCommand(): Command {
         connections,
         onSnapshots: (fresh, note) => note(view.add(fresh)),
       });
-      process.exitCode = report.status === 'passed' ? EXIT.passed : EXIT.incomplete;
+      // The report's own exit code: a hold short of its connections is incomplete (2) there too.
+      process.exitCode = report.exitCode;
     });
 }
 

@@ -3,6 +3,7 @@ import { getJson, type Store } from '../../worker/store/store';
 import type { Snapshot } from '../../worker/metrics/snapshot';
 import type { Plan, WorkerStatus } from '../../worker/plan/plan';
 import { snapshotProblem } from './validate';
+import { readPlan } from '../../worker/plan/read';
 
 /** An object of the run the merge could not use, and why. */
 export interface Unusable {
@@ -35,8 +36,9 @@ export class RunReader {
     readonly runId: string,
   ) {}
 
+  /** The run's plan, checked (worker/plan/read.ts): undefined when there is none; PlanError when unusable. */
   async plan(): Promise<Plan | undefined> {
-    this.planned = await getJson<Plan>(this.store, layout.plan(this.runId));
+    this.planned = await readPlan(this.store, this.runId);
     return this.planned;
   }
 

@@ -74,7 +74,10 @@ export async function runOnce(scenario: Scenario, target: string, params: Record
           () => undefined,
           () => undefined,
         );
-        await Promise.race([unwound, new Promise((r) => setTimeout(r, UNWIND_MS).unref())]);
+        // Not unref'd: a journey that never settles must not let the process end mid-report.
+        let unwind: NodeJS.Timeout | undefined;
+        await Promise.race([unwound, new Promise((r) => (unwind = setTimeout(r, UNWIND_MS)))]);
+        clearTimeout(unwind);
       }
     } catch (err) {
       recordJourneyFailure(runtime, err, 0);

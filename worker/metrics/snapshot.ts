@@ -40,17 +40,42 @@ export interface Snapshot {
 }
 
 export interface Health {
+  /**
+   * CPU time of the whole process (all its threads: the event loop, GC, libuv's pool) over
+   * `cpuWindowMs`, as a percentage of ONE core: 100 is one core busy all the window. It can exceed
+   * 100 only when threads besides the event loop work at once (at most 100 × `cores`); the event
+   * loop itself is pegged at 100.
+   */
   cpuPct: number;
+  /** Logical cores the process may use (os.availableParallelism()). Absent in old snapshots. */
+  cores?: number;
+  /**
+   * What `cpuPct` covers, ms: the snapshot's interval, or more when the interval was shorter
+   * than SATURATION.minWindowMs (a run's last interval is folded with the ones before it).
+   * Absent in old snapshots (then the interval itself).
+   */
+  cpuWindowMs?: number;
+  /** Event-loop lateness in this interval, ms: 99th percentile and longest (a stall). */
   loopLagP99Ms: number;
   loopLagMaxMs: number;
   rssMb: number;
   /** True when the generator itself was the bottleneck: the numbers of this interval are spoiled. */
   saturated: boolean;
+  /**
+   * Why `saturated` is true (empty when it is not): `cpu` pegged, `loop-lag` sustained,
+   * `loop-stall` one freeze long enough to distort timings (see SATURATION). Absent in old snapshots.
+   */
+  saturatedBy?: Array<'cpu' | 'loop-lag' | 'loop-stall'>;
 }
 
 /**
- * A generator is saturated when its event loop lags past this for at least a tenth of the
- * interval (p90: one hiccup, such as the first requests compiling, is not saturation) or its
- * CPU is pegged.
+ * When a generator is saturated (worker/metrics/health.ts), any of:
+ * - `cpuPct >= cpuPct` over a window of at least `minWindowMs` (a shorter interval is folded
+ *   with the ones before it): the event loop's core is pegged;
+ * - event-loop lag p90 >= `loopLagP90Ms` over that window: lag for at least a tenth of it (p90:
+ *   one hiccup, such as the first requests compiling, is not saturation);
+ * - one stall (the interval's longest lag) >= min(`stallMs`, max(`loopLagP90Ms`,
+ *   `stallShare` × window)): a freeze that puts itself on a tenth of the window's timings, or on
+ *   any timing by a second or more.
  */
-export const SATURATION = { loopLagP90Ms: 50, cpuPct: 90 };
+export const SATURATION = { loopLagP90Ms: 50, cpuPct: 90, stallMs: 1000, stallShare: 0.1, minWindowMs: 1000 };

@@ -3,13 +3,20 @@ import * as path from 'node:path';
 import { startDemoTargets, type DemoTargets } from '../../cli/demo/targets';
 import type { Report } from '../../cli/report/types';
 import { rmTemp, runCli, runsIn, tempDir, writeScenario } from '../helpers/cli';
+import { startCountingHttpServer, type CountingHttpServer } from '../helpers/counting-servers';
 
 let dir: string;
 let targets: DemoTargets;
+/** This test's own target: its counters are what the report must equal. */
+let server: CountingHttpServer | undefined;
 
 beforeAll(async () => {
   dir = tempDir();
   targets = await startDemoTargets();
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
 });
 afterAll(async () => {
   await targets.close();
@@ -30,33 +37,55 @@ export default defineScenario({
 });
 `;
 
+/** HTTP_SCENARIO plus one GET /status/503 for every fourth user: 15 of 60 users, 135 requests in all. */
+const MIXED_SCENARIO = `
+import { defineScenario } from 'loadfarm';
+export default defineScenario({
+  name: 'e2e-mixed',
+  load: { phases: [{ duration: '2s', arrivalRate: 30 }] },
+  thresholds: { 'http.GET /items/:id': ['p(99) < 1000'], errors: ['rate < 0.2'], checks: ['rate == 1'] },
+  async user(u) {
+    await u.http.get('/items/' + u.id, { name: '/items/:id' });
+    const r = await u.http.post('/echo', { id: u.id });
+    u.check('echo', r.json().id === u.id);
+    if (u.id % 4 === 0) await u.http.get('/status/503?u=' + u.id, { name: '/status/:code' });
+  },
+});
+`;
+
 describe('loadfarm run on the local farm', () => {
-  it('3 workers: the report adds up over workers and matches what the target saw', async () => {
-    const file = writeScenario(dir, 'http.ts', HTTP_SCENARIO);
+  it('3 workers: requests, errors by code and the error rate equal what the target counted, live and re-rendered', async () => {
+    const target = (server = await startCountingHttpServer());
+    const file = writeScenario(dir, 'mixed.ts', MIXED_SCENARIO);
     const store = path.join(dir, 'store-3w');
-    const before = targets.seen.http;
-    const res = await runCli(['run', file, '--workers', '3', '--target', targets.httpUrl, '--store', `file://${store}`, '--interval', '500ms', '--json', '--seed', '7']);
+    const res = await runCli(['run', file, '--workers', '3', '--target', target.url, '--store', `file://${store}`, '--interval', '500ms', '--json', '--seed', '7']);
     expect(res.stderr).not.toMatch(/Error/);
     expect(res.code).toBe(0);
     const report = JSON.parse(res.stdout) as Report;
     expect(report.status).toBe('passed');
-    expect(report.workers).toHaveLength(3);
     expect(report.workers.map((w) => w.state)).toEqual(['done', 'done', 'done']);
-    // 30/s for 2 s = 60 users, split 20/20/20, each making 2 requests and 1 check.
+    // 30/s for 2 s = 60 users, split 20/20/20: each GET /items and POST /echo, every fourth GET /status/503.
+    expect(target.requests).toBe(135);
+    expect(target.byStatus).toEqual({ 200: 120, 503: 15 });
     expect(report.arrivals.started).toBe(60);
-    const gets = report.metrics['http.GET /items/:id'].count;
-    const posts = report.metrics['http.POST /echo'].count;
-    expect(gets).toBe(60);
-    expect(posts).toBe(60);
-    expect(targets.seen.http - before).toBe(gets + posts);
-    expect(report.workers.reduce((a, w) => a + w.requests, 0)).toBe(report.requests);
-    expect(report.requests).toBe(180); // 120 requests + 60 checks
-    expect(report.counters['check echo: pass']).toBe(60);
+    expect(report.users.launched).toBe(target.byUser.size);
+    expect(report.requests).toBe(target.requests);
+    expect(report.errors).toEqual({ 'HTTP 503': target.byStatus[503] });
+    expect(report.generatorErrors).toEqual({});
+    expect(report.errorRate).toBe(target.errorResponses() / target.requests);
+    expect(report.metrics['http.GET /items/:id'].count).toBe(target.byRoute['GET /items/:id']);
+    expect(report.metrics['http.POST /echo'].count).toBe(target.byRoute['POST /echo']);
+    expect(report.metrics['http.GET /status/:code'].count).toBe(target.byRoute['GET /status/:code']);
+    // Checks are their own family: one per echo the target answered, never a request.
+    expect(report.checks).toEqual({ echo: { pass: target.byRoute['POST /echo'], fail: 0 } });
     expect(report.workers.map((w) => w.identity)).toEqual([
       { first: 0, last: 19 },
       { first: 20, last: 39 },
       { first: 40, last: 59 },
     ]);
+    // Each worker's figure is what the target received from that worker's users.
+    for (const w of report.workers) expect(w.requests).toBe(target.requestsFromUsers(w.identity.first, w.identity.last));
+    for (const w of report.workers) expect(w.errors).toBe([...Array(20).keys()].filter((i) => (w.identity.first + i) % 4 === 0).length);
     expect(report.workers.map((w) => w.seed)).toEqual([7, 8, 9]);
     expect(report.thresholds.every((t) => t.ok)).toBe(true);
     // The report is kept with the run, and `loadfarm report` merges the same numbers again.
@@ -67,6 +96,10 @@ describe('loadfarm run on the local farm', () => {
     const second = JSON.parse(again.stdout) as Report;
     expect(second.metrics).toEqual(report.metrics);
     expect(second.status).toBe('passed');
+    expect(second.requests).toBe(target.requests);
+    expect(second.errors).toEqual({ 'HTTP 503': target.byStatus[503] });
+    expect(second.errorRate).toBe(target.errorResponses() / target.requests);
+    expect(second.checks).toEqual(report.checks);
   });
 
   it('an unreachable target: errors counted by code, the run completes', async () => {
@@ -75,14 +108,18 @@ describe('loadfarm run on the local farm', () => {
     const res = await runCli(['run', file, '--workers', '2', '--target', 'http://127.0.0.1:9', '--store', store, '--interval', '500ms', '--json']);
     const report = JSON.parse(res.stdout) as Report;
     expect(report.workers.map((w) => w.state)).toEqual(['done', 'done']);
+    // Nothing listens: the first GET of each of the 60 users is refused and ends its journey.
     expect(report.errors).toEqual({ ECONNREFUSED: 60 });
     expect(report.requests).toBe(60);
+    expect(report.errorRate).toBe(1);
+    expect(report.checks).toEqual({});
     expect(report.status).toBe('thresholds-failed');
     expect(res.code).toBe(99);
     expect(report.thresholds.find((t) => t.metric === 'http.GET /items/:id')).toMatchObject({ ok: false, message: 'no metric named http.GET /items/:id was recorded' });
   });
 
   it('a worker killed mid-run: the report is built from its snapshots, run incomplete, exit 2', async () => {
+    const target = (server = await startCountingHttpServer());
     const file = writeScenario(
       dir,
       'long.ts',
@@ -100,7 +137,7 @@ describe('loadfarm run on the local farm', () => {
         process.kill(JSON.parse(fs.readFileSync(status, 'utf8')).pid, 'SIGKILL');
       }
     }, 50);
-    const res = await runCli(['run', file, '--workers', '2', '--target', targets.httpUrl, '--store', store, '--interval', '500ms', '--json']);
+    const res = await runCli(['run', file, '--workers', '2', '--target', target.url, '--store', store, '--interval', '500ms', '--json']);
     clearInterval(watcher);
     expect(killed).toBe(true);
     expect(res.code).toBe(2);
@@ -111,8 +148,12 @@ describe('loadfarm run on the local farm', () => {
     expect(report.workers[1].message).toMatch(/killed by SIGKILL/);
     expect(report.workers[1].snapshots).toBeGreaterThanOrEqual(2);
     expect(report.workers[1].requests).toBeGreaterThan(0);
-    // Worker 0 ran its whole share (40 users × 3 ops); worker 1's snapshots count as well.
-    expect(report.workers[0].requests).toBe(120);
+    // 80 users split 40/40. Worker 0 ran its whole share: what the target got from users 0-39.
+    expect(report.workers[0].identity).toEqual({ first: 0, last: 39 });
+    expect(target.requestsFromUsers(0, 39)).toBe(80);
+    expect(report.workers[0].requests).toBe(target.requestsFromUsers(0, 39));
+    // Worker 1's snapshots cover part of what it sent: never more than the target got from it.
+    expect(report.workers[1].requests).toBeLessThanOrEqual(target.requestsFromUsers(40, 79));
     expect(report.requests).toBe(report.workers[0].requests + report.workers[1].requests);
   });
 
@@ -142,7 +183,8 @@ describe('loadfarm run on the local farm', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/^loadfarm: scenario .*syntax.ts does not build: .*syntax.ts:1:\d+: /);
 
-    const target = await runCli(['run', file.replace('bad.ts', 'http.ts'), '--target', 'localhost:80', '--store', store]);
+    const good = writeScenario(dir, 'http.ts', HTTP_SCENARIO);
+    const target = await runCli(['run', good, '--target', 'localhost:80', '--store', store]);
     expect(target.code).toBe(1);
     expect(target.stderr).toMatch(/--target: expected a URL like http:\/\/127.0.0.1:8080/);
     expect(runsIn(store)).toEqual([]);
@@ -161,11 +203,12 @@ describe('loadfarm run on the local farm', () => {
 });
 
 describe('loadfarm run --raw-events', () => {
-  it('keeps every operation: the events add up to the report, metric by metric', async () => {
+  it('keeps every operation: the events equal what the target counted, route by route and user by user', async () => {
     const { gunzipSync } = await import('node:zlib');
-    const file = writeScenario(dir, 'raw.ts', HTTP_SCENARIO);
+    const target = (server = await startCountingHttpServer());
+    const file = writeScenario(dir, 'raw.ts', MIXED_SCENARIO);
     const store = path.join(dir, 'store-raw');
-    const res = await runCli(['run', file, '--workers', '2', '--target', targets.httpUrl, '--store', store, '--interval', '500ms', '--json', '--raw-events']);
+    const res = await runCli(['run', file, '--workers', '2', '--target', target.url, '--store', store, '--interval', '500ms', '--json', '--raw-events']);
     expect(res.code).toBe(0);
     const report = JSON.parse(res.stdout) as Report;
     const events: { w: number; u: number; m: string; ok: boolean; code?: string }[] = [];
@@ -175,14 +218,24 @@ describe('loadfarm run --raw-events', () => {
         for (const line of gunzipSync(fs.readFileSync(path.join(wdir, f))).toString().trim().split('\n')) events.push(JSON.parse(line));
       }
     }
-    expect(events).toHaveLength(report.requests);
-    for (const [name, m] of Object.entries(report.metrics)) {
-      if (name.startsWith('loadfarm.')) continue;
-      expect(events.filter((e) => e.m === name).length).toBe(m.count);
-    }
-    expect(events.filter((e) => e.m === 'check echo' && e.ok).length).toBe(report.counters['check echo: pass']);
-    expect(new Set(events.filter((e) => e.w === 1).map((e) => e.u)).size).toBe(30);
     expect(report.counters['loadfarm.raw_events_dropped']).toBeUndefined();
+    // Operations are every event but the checks' (kept too, named `check <name>`).
+    const ops = events.filter((e) => !e.m.startsWith('check '));
+    expect(target.requests).toBe(135);
+    expect(ops).toHaveLength(target.requests);
+    expect(ops.filter((e) => e.m === 'http.GET /items/:id')).toHaveLength(target.byRoute['GET /items/:id']);
+    expect(ops.filter((e) => e.m === 'http.POST /echo')).toHaveLength(target.byRoute['POST /echo']);
+    expect(ops.filter((e) => e.m === 'http.GET /status/:code')).toHaveLength(target.byRoute['GET /status/:code']);
+    expect(ops.filter((e) => !e.ok)).toHaveLength(target.errorResponses());
+    expect(ops.filter((e) => e.code === 'HTTP 503')).toHaveLength(target.byStatus[503]);
+    // User by user: each user's events are the requests the target got from that user.
+    const perUser = new Map<number, number>();
+    for (const e of ops) perUser.set(e.u, (perUser.get(e.u) ?? 0) + 1);
+    expect(new Map([...perUser].sort((a, b) => a[0] - b[0]))).toEqual(new Map([...target.byUser].sort((a, b) => a[0] - b[0])));
+    expect(new Set(ops.filter((e) => e.w === 1).map((e) => e.u))).toEqual(new Set([...target.byUser.keys()].filter((id) => id >= 30 && id <= 59)));
+    // One passed check per echo the target answered.
+    expect(events.filter((e) => e.m === 'check echo' && e.ok)).toHaveLength(target.byRoute['POST /echo']);
+    expect(events.filter((e) => e.m === 'check echo' && !e.ok)).toHaveLength(0);
   });
 });
 

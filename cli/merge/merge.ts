@@ -22,6 +22,8 @@ export interface Merged {
   users: { launched: number; cut: number };
   workers: Map<number, WorkerTotals>;
   timeline: TimelinePoint[];
+  /** Histograms that could not be decoded: left out of the totals, and named in the report. */
+  unreadableHistograms: { worker: number; seq: number; metric: string; reason: string }[];
 }
 
 export interface WorkerTotals {
@@ -74,6 +76,7 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
     users: { launched: 0, cut: 0 },
     workers: new Map(),
     timeline: [],
+    unreadableHistograms: [],
   };
   if (snapshots.length === 0) return m;
   let start = Infinity;
@@ -110,7 +113,12 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
     for (const raw of byPoint.get(b)!) {
       const s = current(raw);
       for (const name in s.histograms) {
-        readEncoded(s.histograms[name], entries);
+        try {
+          readEncoded(s.histograms[name], entries);
+        } catch (err) {
+          m.unreadableHistograms.push({ worker: s.worker, seq: s.seq, metric: name, reason: (err as Error).message });
+          continue;
+        }
         countsFor(totals, name).add(entries);
         countsFor(point, name).add(entries);
         if (s.health.saturated) m.saturatedCounts.set(name, (m.saturatedCounts.get(name) ?? 0) + entries.total);

@@ -2,6 +2,7 @@ import type { Histogram } from '../../worker/metrics/histogram';
 import { WORKER_EXIT_TEXT, type Plan, type WorkerStatus } from '../../worker/plan/plan';
 import type { FleetWorkerState } from '../fleet/fleet';
 import { EXIT } from '../errors';
+import { layout } from '../../worker/store/layout';
 import { formatDuration } from '../../worker/scenario/duration';
 import { total, type Merged } from '../merge/merge';
 import { evaluateThresholds } from './thresholds';
@@ -24,7 +25,11 @@ export interface ReportInputs {
 }
 
 /** Turns merged measurements into the report: stats per metric, thresholds, worker table, status. */
-export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLive, unusable = [] }: ReportInputs): Report {
+export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLive, unusable: unusableObjects = [] }: ReportInputs): Report {
+  const unusable = [
+    ...unusableObjects,
+    ...merged.unreadableHistograms.map((h) => ({ key: layout.snapshot(plan.runId, h.worker, h.seq), reason: `histogram ${h.metric} could not be decoded (${h.reason})` })),
+  ];
   // A worker that ended before the end of its load was stopped: the run was, whoever reports it.
   const stopped = stoppedLive === true || [...statuses.values()].some((st) => st.completed === false);
   const durationS = merged.end > merged.start ? (merged.end - merged.start) / 1000 : 0;

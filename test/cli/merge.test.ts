@@ -50,6 +50,20 @@ describe('mergeSnapshots', () => {
     expect(h.getValueAtPercentile(90) / 1000).toBeLessThan(3);
   });
 
+  it('a histogram that cannot be decoded is left out, named, and makes the run incomplete', () => {
+    const snaps = [...worker(0, [1, 2, 3]), ...worker(1, [4, 5, 6])];
+    snaps[3] = { ...snaps[3], histograms: { 'http.GET /': 'bm90IGEgaGlzdG9ncmFt' } };
+    const merged = mergeSnapshots(snaps, 1000);
+    expect(merged.metrics.get('http.GET /')!.totalCount).toBe(5);
+    const scenario = defineScenario({ name: 't', load: { users: 1, duration: 1 }, user: async () => {} });
+    const plan = makePlan({ runId: 'r1', scenario, scenarioFile: 't.ts', target: 'http://127.0.0.1:1', workers: 2, staggerMs: 0, seed: 1, intervalMs: 1000 });
+    const done = (index: number): WorkerStatus => ({ index, state: 'done', host: 'h', pid: 1, startedAt: 0, completed: true });
+    const report = buildReport({ plan, merged, statuses: new Map([[0, done(0)], [1, done(1)]]) });
+    expect(report.status).toBe('incomplete');
+    expect(report.exitCode).toBe(2);
+    expect(report.unusable).toEqual([{ key: 'runs/r1/workers/1/snapshots/000001.json', reason: expect.stringMatching(/^histogram http.GET \/ could not be decoded/) }]);
+  });
+
   it('sums counts, errors, bytes and ops over every snapshot of every worker', () => {
     const a = new Recorder(0);
     const b = new Recorder(1);

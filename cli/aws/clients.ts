@@ -10,6 +10,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { UsageError } from '../errors';
+import { ACCESS_DENIED_ERRORS, NO_CREDENTIAL_ERRORS, REJECTED_CREDENTIAL_ERRORS } from './error-kind';
 
 export interface AwsClients {
   readonly region: string;
@@ -74,15 +75,6 @@ export async function resolveRegion(
   if (!region) throw new UsageError(NO_REGION);
   return region;
 }
-
-/** Errors of the SDK's credential providers: nothing in the chain had credentials. */
-const NO_CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
-/** Service answers to credentials that exist but are expired, unknown or malformed. */
-const REJECTED_CREDENTIAL_ERRORS = new Set([
-  'ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException',
-  'SignatureDoesNotMatch', 'InvalidSignatureException', 'IncompleteSignature', 'AuthFailure',
-]);
-const ACCESS_DENIED_ERRORS = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
 
 /**
  * One line for an error that means "fix your AWS credentials", by the SDK error's name (the

@@ -10,11 +10,17 @@ export interface Fleet {
   /**
    * Optional: starts several workers due at the same moment in as few calls as the fleet can
    * (SSM: one SendCommand per 50 instances). Resolves with the indexes that could not be
-   * started and why; the others are running.
+   * started and why (an Error whose message names the worker's problem, with the fleet's own
+   * error as `cause`); the others are running.
    */
-  startBatch?(indexes: number[], command: (index: number) => string[]): Promise<Map<number, string>>;
+  startBatch?(indexes: number[], command: (index: number) => string[]): Promise<Map<number, Error>>;
   /** What the fleet knows of worker `index`. */
   status(index: number): Promise<FleetWorkerState>;
+  /**
+   * After the run's stop marker, how long workers get to end by themselves before `cancel` is
+   * worth sending (SSM's cancel kills the process: no last snapshot), ms. @default 0
+   */
+  readonly cancelGraceMs?: number;
   /** Asks worker `index` to stop (it still writes its last snapshot). */
   cancel(index: number): Promise<void>;
   /** Releases what the fleet holds; running workers are left to stop by themselves. */
@@ -25,7 +31,14 @@ export type FleetWorkerState =
   | { state: 'pending' | 'running' }
   | { state: 'exited'; exitCode: number; detail?: string }
   /** The fleet lost the worker (process vanished, instance gone); `detail` says what is known. */
-  | { state: 'lost'; detail: string };
+  | { state: 'lost'; detail: string }
+  /**
+   * The fleet cannot tell right now (SSM no longer shows the invocation): the worker is not
+   * lost for that; the follow loop goes by what the worker writes to the store.
+   */
+  | { state: 'unknown'; detail: string }
+  /** Never started, and never will be in this run (stopped, or left out by `attach`); `detail` says why. */
+  | { state: 'never-started'; detail: string };
 
 /** The argv that runs worker `index` of `runId`; `workerScript` is the bundled worker.js. */
 export function workerCommand(o: { node: string; workerScript: string; store: string; runId: string; index: number; s3Endpoint?: string }): string[] {

@@ -1,312 +1,40 @@
 /**
  * The SSM fleet: workers run on an environment's EC2 instances, started with SSM Run Command
  * (`AWS-RunShellScript`), watched through their command invocations, cancelled with
- * CancelCommand. Plus discovery: from an environment's name to its facts and to the instances
- * that can run a worker.
+ * CancelCommand. Discovery (discovery.ts), command naming (naming.ts) and the meaning of an
+ * invocation's status (invocation.ts) live apart; they are re-exported here.
  *
  * SDK clients are passed in (tests give mocked ones; the CLI makes them in cli/aws/clients.ts).
  * Endpoints are never set here, so `AWS_ENDPOINT_URL_SSM` / `_EC2` keep working.
  */
-import { EC2Client, paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import {
   CancelCommandCommand,
   GetCommandInvocationCommand,
-  GetParametersCommand,
-  paginateDescribeInstanceInformation,
   paginateListCommandInvocations,
   SendCommandCommand,
   SSMClient,
   type CommandInvocation,
   type SendCommandCommandInput,
 } from '@aws-sdk/client-ssm';
-import { ENV_TAG, envFactsFromParameters, parameterNames, parameterPrefix, WORKER_PATHS, type EnvFacts } from '../../infra/names';
-import { layout } from '../../worker/store/layout';
+import { WORKER_PATHS } from '../../infra/names';
 import { isThrottling, retryWithBackoff } from '../aws/backoff';
+import { describeError } from '../aws/error-kind';
 import { realClock, type Clock } from '../aws/poll';
-import { UsageError } from '../errors';
 import type { Fleet, FleetWorkerState } from './fleet';
+import { classifyInvocation, startScriptProblem, stderrTail } from './invocation';
+import {
+  chunks,
+  DELIVERY_TIMEOUT_RANGE_SECONDS,
+  EXECUTION_TIMEOUT_RANGE_SECONDS,
+  MAX_COMMENT_LENGTH,
+  MAX_INSTANCES_PER_COMMAND,
+} from './limits';
 import { workerScript } from './ssm-script';
 
-/** SendCommand accepts at most this many InstanceIds. */
-export const MAX_INSTANCES_PER_COMMAND = 50;
-/** SendCommand's TimeoutSeconds (delivery timeout) must lie in this range. */
-export const DELIVERY_TIMEOUT_RANGE_SECONDS = { min: 30, max: 2_592_000 } as const;
-/** AWS-RunShellScript's executionTimeout must lie in this range. */
-export const EXECUTION_TIMEOUT_RANGE_SECONDS = { min: 1, max: 172_800 } as const;
-/** SendCommand's Comment is at most this long. */
-export const MAX_COMMENT_LENGTH = 100;
-
-// ---------------------------------------------------------------------------------------------
-// Clients
-
-/** The clients discovery calls (a part of cli/aws/clients.ts's AwsClients). */
-export interface AwsClients {
-  readonly ssm: SSMClient;
-  readonly ec2: EC2Client;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Discovery
-
-/** An instance of the environment that SSM cannot reach right now. */
-export interface LostInstance {
-  readonly instanceId: string;
-  /** SSM's PingStatus (`ConnectionLost`, `Inactive`), or `NotRegistered` when SSM does not know the instance. */
-  readonly pingStatus: string;
-}
-
-export interface WorkerDiscovery {
-  readonly facts: EnvFacts;
-  /** Running instances whose SSM agent is Online, sorted by id (stable across calls). */
-  readonly online: readonly string[];
-  /** Running instances SSM cannot reach, sorted by id. */
-  readonly lost: readonly LostInstance[];
-}
-
-export interface DiscoverOptions {
-  /**
-   * Instance ids per DescribeInstanceInformation filter.
-   * @default 50
-   */
-  readonly chunkSize?: number;
-}
-
-/** `pingStatus` of a running instance that SSM has no record of (agent never registered). */
-export const NOT_REGISTERED = 'NotRegistered';
-
-/**
- * Finds environment `env`: its facts (SSM parameters under `/loadfarm/<env>/`), its running
- * instances (EC2, tag `loadfarm:env=<env>`), and which of those SSM can reach (PingStatus).
- * @throws UsageError when the environment has no parameters (not deployed, or another region)
- *   or malformed ones
- */
-export async function discoverWorkers(clients: AwsClients, env: string, options: DiscoverOptions = {}): Promise<WorkerDiscovery> {
-  const facts = await readEnvFacts(clients.ssm, env);
-  const instanceIds = await runningInstances(clients.ec2, env);
-  const pings = await pingStatuses(clients.ssm, instanceIds, options.chunkSize ?? MAX_INSTANCES_PER_COMMAND);
-  const online: string[] = [];
-  const lost: LostInstance[] = [];
-  for (const instanceId of instanceIds) {
-    const pingStatus = pings.get(instanceId) ?? NOT_REGISTERED;
-    if (pingStatus === 'Online') online.push(instanceId);
-    else lost.push({ instanceId, pingStatus });
-  }
-  return { facts, online, lost };
-}
-
-/** The facts of `env` from its SSM parameters (one GetParameters call: 7 names, at most 10 allowed). */
-export async function readEnvFacts(ssm: SSMClient, env: string): Promise<EnvFacts> {
-  const names = Object.values(parameterNames(env));
-  const out = await ssm.send(new GetParametersCommand({ Names: names }));
-  const parameters = out.Parameters ?? [];
-  if (parameters.length === 0) {
-    throw new UsageError(
-      `environment "${env}" was not found: no SSM parameters under ${parameterPrefix(env)} in this region ` +
-        `(deploy it first, or check the region)`,
-    );
-  }
-  const result = envFactsFromParameters(env, parameters);
-  if (!result.ok) {
-    const [first, ...rest] = result.problems;
-    const more = rest.length > 0 ? ` (and ${rest.length} more)` : '';
-    throw new UsageError(`environment "${env}" is incomplete: ${first}${more}; deploy it again`, [...result.problems]);
-  }
-  return result.facts;
-}
-
-/** Ids of the running instances tagged `loadfarm:env=<env>`, sorted. */
-async function runningInstances(ec2: EC2Client, env: string): Promise<string[]> {
-  const ids: string[] = [];
-  const pages = paginateDescribeInstances(
-    { client: ec2, pageSize: 1000 },
-    {
-      Filters: [
-        { Name: `tag:${ENV_TAG}`, Values: [env] },
-        { Name: 'instance-state-name', Values: ['running'] },
-      ],
-    },
-  );
-  for await (const page of pages) {
-    for (const reservation of page.Reservations ?? []) {
-      for (const instance of reservation.Instances ?? []) if (instance.InstanceId) ids.push(instance.InstanceId);
-    }
-  }
-  return [...new Set(ids)].sort();
-}
-
-/** PingStatus by instance id, for those SSM knows. */
-async function pingStatuses(ssm: SSMClient, instanceIds: readonly string[], chunkSize: number): Promise<Map<string, string>> {
-  const pings = new Map<string, string>();
-  for (const chunk of chunks(instanceIds, Math.max(1, chunkSize))) {
-    const pages = paginateDescribeInstanceInformation(
-      { client: ssm, pageSize: MAX_INSTANCES_PER_COMMAND },
-      { Filters: [{ Key: 'InstanceIds', Values: [...chunk] }] },
-    );
-    for await (const page of pages) {
-      for (const info of page.InstanceInformationList ?? []) {
-        if (info.InstanceId) pings.set(info.InstanceId, info.PingStatus ?? NOT_REGISTERED);
-      }
-    }
-  }
-  return pings;
-}
-
-export interface WorkerChoice {
-  /** Instances to run workers on: worker i runs on `instances[i]`. */
-  readonly instances: readonly string[];
-  /** Lost instances left out (only with `excludeLost`). */
-  readonly excluded: readonly LostInstance[];
-  /** Lines the person should see before the run starts (instances left out, fewer than deployed). */
-  readonly notes: readonly string[];
-}
-
-/** How many instance ids a one-line message names before "and N more". */
-const NAMED_IN_MESSAGE = 5;
-
-/**
- * Decides which instances a run uses. A lost instance refuses the run (one line naming the
- * instances) unless `excludeLost` (the `--exclude-lost` flag), which runs on the others.
- * @throws UsageError when instances are lost and not excluded, or when none is usable
- */
-export function chooseWorkers(d: WorkerDiscovery, o: { readonly excludeLost: boolean }): WorkerChoice {
-  const env = d.facts.env;
-  if (d.online.length === 0 && d.lost.length === 0) {
-    throw new UsageError(
-      `environment "${env}" has no running worker instance (deployed with ${d.facts.workers}; ` +
-        `it scales to zero at ${d.facts.expiresAt}): deploy it again to get workers`,
-    );
-  }
-  if (d.lost.length > 0 && (!o.excludeLost || d.online.length === 0)) {
-    const which = nameLost(d.lost);
-    const count = d.lost.length === 1 ? '1 worker instance' : `${d.lost.length} worker instances`;
-    const hint = d.online.length === 0 ? 'wait for them to come back, or deploy the environment again' : `wait and retry, or pass --exclude-lost to run on the other ${d.online.length}`;
-    throw new UsageError(
-      `${count} of environment "${env}" cannot be reached over SSM: ${which}; ${hint}`,
-      d.lost.map((l) => `${l.instanceId}: ${describePing(l.pingStatus)}`),
-    );
-  }
-  const notes: string[] = [];
-  if (d.lost.length > 0) notes.push(`running without ${d.lost.length} unreachable instance(s): ${nameLost(d.lost)}`);
-  const found = d.online.length + d.lost.length;
-  if (found < d.facts.workers) notes.push(`environment "${env}" has ${found} running instance(s) of the ${d.facts.workers} it was deployed with`);
-  return { instances: [...d.online], excluded: o.excludeLost ? [...d.lost] : [], notes };
-}
-
-function nameLost(lost: readonly LostInstance[]): string {
-  const named = lost.slice(0, NAMED_IN_MESSAGE).map((l) => `${l.instanceId} (${describePing(l.pingStatus)})`);
-  const rest = lost.length - named.length;
-  return named.join(', ') + (rest > 0 ? ` and ${rest} more` : '');
-}
-
-function describePing(pingStatus: string): string {
-  return pingStatus === NOT_REGISTERED ? 'not registered with SSM' : pingStatus;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Naming of one run's commands
-
-/**
- * Output prefix and comment for the commands of run `runId`. Output lands under
- * `runs/<runId>/workers/<i>/ssm/…`, which the instance role may write (`runs/*\/workers/*`).
- */
-export function ssmRunNaming(runId: string): { outputPrefix: (index: number) => string; commentFor: (indexes: readonly number[]) => string } {
-  return {
-    outputPrefix: (index) => `${layout.workerPrefix(runId, index)}ssm`,
-    commentFor: (indexes) => commandComment(runId, indexes),
-  };
-}
-
-/**
- * `loadfarm <runId> worker 3`, or `loadfarm <runId> workers 0-49,60` for a batch; at most 100
- * characters (SendCommand's limit), cut with `...`.
- */
-export function commandComment(runId: string, indexes: readonly number[]): string {
-  const text = indexes.length === 1 ? `loadfarm ${runId} worker ${indexes[0]}` : `loadfarm ${runId} workers ${ranges(indexes)}`;
-  return text.length <= MAX_COMMENT_LENGTH ? text : `${text.slice(0, MAX_COMMENT_LENGTH - 3)}...`;
-}
-
-/** `[0,1,2,5,7,8]` → `0-2,5,7-8`. */
-function ranges(indexes: readonly number[]): string {
-  const sorted = [...new Set(indexes)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Invocation status
-
-export type InvocationClass =
-  | { readonly kind: 'running' }
-  | { readonly kind: 'success' }
-  /** Ran and ended non-zero: the exit code comes from GetCommandInvocation's ResponseCode. */
-  | { readonly kind: 'failed' }
-  /** `cancelled`: the command was cancelled (by someone). */
-  | { readonly kind: 'lost'; readonly detail: string; readonly cancelled?: boolean };
-
-/**
- * What an invocation's `Status` (+ `StatusDetails`) means for its worker. Pending, InProgress,
- * Delayed and Cancelling are still running; Failed is the worker's own non-zero exit unless
- * the details say the worker never ran or was killed (Undeliverable, Terminated, Execution
- * Timed Out, …); TimedOut, Cancelled, Undeliverable and Terminated lose the worker. A status
- * this code does not know counts as running (the run's deadline still bounds it).
- */
-export function classifyInvocation(inv: { readonly Status?: string; readonly StatusDetails?: string }): InvocationClass {
-  const status = squash(inv.Status);
-  const details = squash(inv.StatusDetails);
-  switch (status) {
-    case 'pending':
-    case 'inprogress':
-    case 'delayed':
-    case 'cancelling':
-      return { kind: 'running' };
-    case 'success':
-      return { kind: 'success' };
-    case 'failed':
-      return LOST_BY_DETAILS.has(details) ? { kind: 'lost', detail: LOST_BY_DETAILS.get(details)! } : { kind: 'failed' };
-    case 'timedout':
-      return { kind: 'lost', detail: LOST_BY_DETAILS.get(details === 'deliverytimedout' ? details : 'executiontimedout')! };
-    case 'cancelled':
-      return { kind: 'lost', detail: 'the SSM command was cancelled', cancelled: true };
-    default:
-      return LOST_BY_DETAILS.has(status) ? { kind: 'lost', detail: LOST_BY_DETAILS.get(status)! } : { kind: 'running' };
-  }
-}
-
-/** Why a worker is lost, by squashed status or status details. */
-const LOST_BY_DETAILS: ReadonlyMap<string, string> = new Map([
-  ['undeliverable', 'SSM could not deliver the command (Undeliverable): the instance is gone or its agent is not responding'],
-  ['terminated', 'SSM terminated the invocation before it ran (Terminated)'],
-  ['deliverytimedout', 'SSM could not deliver the command before its delivery timeout (Delivery Timed Out)'],
-  ['executiontimedout', "SSM killed the worker at the command's execution timeout (Execution Timed Out)"],
-  ['accessdenied', 'SSM refused the command on the instance (Access Denied)'],
-  ['invalidplatform', 'the instance cannot run AWS-RunShellScript (Invalid Platform)'],
-]);
-
-/** `"Delivery Timed Out"` → `deliverytimedout`. */
-function squash(s: string | undefined): string {
-  return (s ?? '').replace(/[\s_-]+/g, '').toLowerCase();
-}
-
-/** How many lines of a failed worker's stderr go into its detail. */
-const STDERR_TAIL_LINES = 3;
-const STDERR_TAIL_CHARS = 300;
-
-/** The last few non-empty lines of `text`, joined with ` | `, at most 300 characters. */
-export function stderrTail(text: string | undefined): string | undefined {
-  const lines = (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
-  if (lines.length === 0) return undefined;
-  const tail = lines.slice(-STDERR_TAIL_LINES).join(' | ');
-  return tail.length <= STDERR_TAIL_CHARS ? tail : `...${tail.slice(-(STDERR_TAIL_CHARS - 3))}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The fleet
+export * from './discovery';
+export * from './invocation';
+export * from './limits';
+export * from './naming';
 
 export interface SsmFleetOptions {
   readonly ssm: SSMClient;
@@ -330,28 +58,34 @@ export interface SsmFleetOptions {
    */
   readonly deliveryTimeoutSeconds?: number;
   /**
-   * For messages.
-   * @default 'ssm'
-   */
-  readonly name?: string;
-  /**
-   * A worker machine without this file is not set up: the script exits 1 saying so. `null`: no check.
+   * The file whose absence means an instance is not set up (the script then refuses to start).
+   * `null` skips the check (tests running the script on a machine that is not a worker).
    * @default WORKER_PATHS.ready
    */
   readonly readyFile?: string | null;
   /**
-   * Shortest time between two ListCommandInvocations of one command, ms; doubled on throttling
-   * (or an invocation not there yet) up to `maxPollMs`, halved back on a clean refresh.
+   * The worker bundle in a worker's argv, which the script checks is there before starting it.
+   * @default argv[1] (workerCommand's shape: node, bundle, flags)
+   */
+  readonly bundleOf?: (argv: readonly string[]) => string | undefined;
+  /** For messages. @default 'ssm' */
+  readonly name?: string;
+  /**
+   * Interval between refreshes of one command's invocations, ms. Each command keeps its own:
+   * doubled up to `maxPollMs` while that command is throttled or failing (or its invocations are
+   * missing past the consistency window), back to this on a clean refresh. An invocation not
+   * yet visible inside the window is normal and never slows polling down.
    * @default 2000
    */
   readonly pollMs?: number;
   /** @default 15000 */
   readonly maxPollMs?: number;
   /**
-   * How long after SendCommand a missing invocation counts as `pending`; after it, `lost`, ms.
+   * SSM's consistency window: this long after SendCommand, an invocation SSM does not show is
+   * `pending`; after it, `unknown` (the follow loop then goes by the store), ms.
    * @default 60000
    */
-  readonly missingGraceMs?: number;
+  readonly consistencyWindowMs?: number;
   /**
    * SendCommand/CancelCommand calls in all when throttled (the SDK's own retries come on top).
    * @default 6
@@ -362,9 +96,8 @@ export interface SsmFleetOptions {
   /** SendCommands of one `startBatch` in flight at once. @default 4 */
   readonly sendConcurrency?: number;
   /**
-   * `cancel` first waits this long for the worker to end by itself (it watches the store's stop
-   * marker), then sends CancelCommand, which kills the process: no last snapshot. ms.
-   * @default 0
+   * After the stop marker, how long the follow loop lets workers end by themselves before it
+   * cancels them (Fleet.cancelGraceMs), ms. @default 0
    */
   readonly cancelGraceMs?: number;
   /** @default realClock */
@@ -376,10 +109,13 @@ export interface SsmFleetOptions {
 interface SentCommand {
   readonly id: string;
   readonly instanceIds: readonly string[];
+  /** When SendCommand returned (or, for an adopted command, when it was recorded as sent), epoch ms. */
   readonly sentAt: number;
   /** Latest invocations by instance id. */
   invocations: Map<string, CommandInvocation>;
   fetchedAt?: number;
+  /** This command's current interval between refreshes, ms. */
+  intervalMs: number;
   refreshing?: Promise<void>;
 }
 
@@ -398,19 +134,19 @@ const BACKOFF_MAX_MS = 15_000;
 /**
  * Workers on EC2 instances through SSM Run Command. Worker i runs on `instances[i]`; `start`
  * sends one command per worker, `startBatch` one per 50 workers (the script picks each
- * instance's argv). Status comes from ListCommandInvocations, at most once per `pollMs` per
- * command, whatever the number of callers; a failed worker's exit code from one
+ * instance's argv). Status comes from ListCommandInvocations, at most once per command per its
+ * own interval, whatever the number of callers; a failed worker's exit code from one
  * GetCommandInvocation. Throttling never fails a status: the last known state is returned and
- * polling slows down.
+ * that command's polling slows down. Other errors reject that one call (the caller decides).
  */
 export class SsmFleet implements Fleet {
   readonly name: string;
+  readonly cancelGraceMs: number;
   private readonly o: SsmFleetOptions;
   private readonly clock: Clock;
   private readonly basePollMs: number;
   private readonly maxPollMs: number;
-  /** Current interval between refreshes of one command, ms (adaptive, fleet-wide). */
-  private pollMs: number;
+  private readonly windowMs: number;
   private readonly workers = new Map<number, StartedWorker>();
 
   constructor(options: SsmFleetOptions) {
@@ -426,15 +162,16 @@ export class SsmFleet implements Fleet {
     if (dup !== undefined) throw new RangeError(`SsmFleet instances must be distinct; ${dup} appears twice`);
     this.o = options;
     this.name = options.name ?? 'ssm';
+    this.cancelGraceMs = options.cancelGraceMs ?? 0;
     this.clock = options.clock ?? realClock;
     this.basePollMs = options.pollMs ?? 2000;
     this.maxPollMs = Math.max(this.basePollMs, options.maxPollMs ?? BACKOFF_MAX_MS);
-    this.pollMs = this.basePollMs;
+    this.windowMs = options.consistencyWindowMs ?? 60_000;
   }
 
-  /** The current interval between refreshes of one command, ms (for tests and progress). */
-  get currentPollMs(): number {
-    return this.pollMs;
+  /** The current interval between refreshes of the command that started worker `index`, ms (undefined: not started). */
+  pollIntervalMs(index: number): number | undefined {
+    return this.workers.get(index)?.command.intervalMs;
   }
 
   async start(index: number, command: string[]): Promise<void> {
@@ -452,12 +189,12 @@ export class SsmFleet implements Fleet {
    * One SendCommand per 50 workers (in `indexes` order), up to `sendConcurrency` at once.
    * Resolves with the workers that could not be started and why; never rejects.
    */
-  async startBatch(indexes: number[], command: (index: number) => string[]): Promise<Map<number, string>> {
-    const failures = new Map<number, string>();
+  async startBatch(indexes: number[], command: (index: number) => string[]): Promise<Map<number, Error>> {
+    const failures = new Map<number, Error>();
     const ok = new Set<number>();
     for (const index of indexes) {
       const problem = ok.has(index) ? 'it appears twice in the batch' : this.cannotStart(index);
-      if (problem) failures.set(index, problem);
+      if (problem) failures.set(index, new Error(problem));
       else ok.add(index);
     }
     const batches = chunks([...ok], MAX_INSTANCES_PER_COMMAND);
@@ -469,7 +206,7 @@ export class SsmFleet implements Fleet {
           await this.send(batch, command);
         } catch (err) {
           const message = describeError(err);
-          for (const index of batch) failures.set(index, `SendCommand to ${this.o.instances[index]} failed: ${message}`);
+          for (const index of batch) failures.set(index, new Error(`SendCommand to ${this.o.instances[index]} failed: ${message}`, { cause: err }));
         }
       }
     };
@@ -485,11 +222,8 @@ export class SsmFleet implements Fleet {
     const inv = w.command.invocations.get(w.instanceId);
     if (!inv) {
       const waited = this.clock.now() - w.command.sentAt;
-      if (waited < (this.o.missingGraceMs ?? 60_000)) return { state: 'pending' };
-      return (w.final = {
-        state: 'lost',
-        detail: `SSM has no invocation of command ${w.command.id} on ${w.instanceId} ${Math.round(waited / 1000)} s after it was sent`,
-      });
+      if (waited < this.windowMs) return { state: 'pending' };
+      return { state: 'unknown', detail: `SSM shows no invocation of command ${w.command.id} on ${w.instanceId} ${Math.round(waited / 1000)} s after it was sent` };
     }
     const c = classifyInvocation(inv);
     switch (c.kind) {
@@ -505,21 +239,14 @@ export class SsmFleet implements Fleet {
   }
 
   /**
-   * CancelCommand for this worker's instance (after `cancelGraceMs` if it does not end by
-   * itself). Nothing happens for a worker not started or already ended.
+   * CancelCommand for this worker's instance, now (the follow loop decides when: after the
+   * workers had their grace to end by the stop marker). Throttling is retried; an invocation
+   * that ended meanwhile is nothing to cancel; other errors reject. Nothing happens for a worker
+   * not started or already ended.
    */
   async cancel(index: number): Promise<void> {
     const w = this.workers.get(index);
     if (!w || w.final) return;
-    const graceMs = this.o.cancelGraceMs ?? 0;
-    if (graceMs > 0) {
-      const until = this.clock.now() + graceMs;
-      while (this.clock.now() < until) {
-        const s = await this.status(index);
-        if (s.state === 'exited' || s.state === 'lost') return;
-        await this.clock.sleep(Math.min(this.pollMs, Math.max(0, until - this.clock.now())));
-      }
-    }
     const inv = w.command.invocations.get(w.instanceId);
     if (inv && classifyInvocation(inv).kind !== 'running') return;
     w.cancelled = true;
@@ -540,19 +267,25 @@ export class SsmFleet implements Fleet {
 
   /**
    * Takes over workers another CLI process started (`loadfarm attach`): worker i is followed
-   * through command `commandIds[i]`, as if this fleet had sent it at `sentAt` (epoch ms).
+   * through its recorded command, as if this fleet had sent it at its `sentAt` (epoch ms).
    */
-  adopt(commandIds: ReadonlyMap<number, string>, sentAt: number): void {
+  adopt(started: ReadonlyMap<number, { readonly commandId: string; readonly sentAt: number }>): void {
     const byId = new Map<string, SentCommand>();
-    for (const [index, id] of commandIds) {
-      let sent = byId.get(id);
+    for (const [index, { commandId, sentAt }] of started) {
+      let sent = byId.get(commandId);
       if (!sent) {
-        const instanceIds = [...commandIds].filter(([, c]) => c === id).map(([i]) => this.o.instances[i]);
-        sent = { id, instanceIds, sentAt, invocations: new Map() };
-        byId.set(id, sent);
+        const instanceIds = [...started].filter(([, s]) => s.commandId === commandId).map(([i]) => this.o.instances[i]);
+        sent = { id: commandId, instanceIds, sentAt, invocations: new Map(), intervalMs: this.basePollMs };
+        byId.set(commandId, sent);
       }
       this.workers.set(index, { instanceId: this.o.instances[index], command: sent });
     }
+  }
+
+  /** The SSM command id that started worker `index`, and when it was sent (epoch ms), if started. */
+  started(index: number): { commandId: string; sentAt: number } | undefined {
+    const w = this.workers.get(index);
+    return w && { commandId: w.command.id, sentAt: w.command.sentAt };
   }
 
   /** The SSM command id that started worker `index`, if started. */
@@ -571,7 +304,11 @@ export class SsmFleet implements Fleet {
 
   /** Sends one command for `indexes` (at most 50), retrying throttling, and records the workers. */
   private async send(indexes: readonly number[], command: (index: number) => string[]): Promise<void> {
-    const entries = indexes.map((index) => ({ instanceId: this.o.instances[index], argv: command(index) }));
+    const bundleOf = this.o.bundleOf ?? ((argv: readonly string[]) => argv[1]);
+    const entries = indexes.map((index) => {
+      const argv = command(index);
+      return { instanceId: this.o.instances[index], argv, bundle: bundleOf(argv) };
+    });
     const readyFile = this.o.readyFile === undefined ? WORKER_PATHS.ready : this.o.readyFile ?? undefined;
     const input: SendCommandCommandInput = {
       DocumentName: 'AWS-RunShellScript',
@@ -592,7 +329,7 @@ export class SsmFleet implements Fleet {
     const out = await retryWithBackoff(() => this.o.ssm.send(new SendCommandCommand(input)), this.retryOptions());
     const id = out.Command?.CommandId;
     if (!id) throw new Error('SSM SendCommand answered without a command id');
-    const sent: SentCommand = { id, instanceIds: input.InstanceIds!, sentAt: this.clock.now(), invocations: new Map() };
+    const sent: SentCommand = { id, instanceIds: input.InstanceIds!, sentAt: this.clock.now(), invocations: new Map(), intervalMs: this.basePollMs };
     indexes.forEach((index, k) => this.workers.set(index, { instanceId: entries[k].instanceId, command: sent }));
   }
 
@@ -608,14 +345,15 @@ export class SsmFleet implements Fleet {
   }
 
   /**
-   * Refreshes the invocations of `command` unless done less than `pollMs` ago; concurrent
-   * callers share one refresh. Throttling and not-yet-existing invocations keep what was known
-   * and slow polling down; other errors reject (this time only).
+   * Refreshes the invocations of `command` unless done less than its interval ago; concurrent
+   * callers share one refresh. Throttling, and invocations not there yet, keep what was known;
+   * other errors reject (this time only). See `pollMs` for how the interval moves.
    */
   private refresh(command: SentCommand): Promise<void> {
     if (command.refreshing) return command.refreshing;
-    if (command.fetchedAt !== undefined && this.clock.now() - command.fetchedAt < this.pollMs) return Promise.resolve();
+    if (command.fetchedAt !== undefined && this.clock.now() - command.fetchedAt < command.intervalMs) return Promise.resolve();
     command.refreshing = (async () => {
+      const inWindow = this.clock.now() - command.sentAt < this.windowMs;
       try {
         const fresh = new Map<string, CommandInvocation>();
         const pages = paginateListCommandInvocations(
@@ -626,11 +364,12 @@ export class SsmFleet implements Fleet {
           for (const inv of page.CommandInvocations ?? []) if (inv.InstanceId) fresh.set(inv.InstanceId, inv);
         }
         command.invocations = fresh;
-        if (command.instanceIds.every((id) => fresh.has(id))) this.speedUp();
-        else this.slowDown();
+        if (inWindow || command.instanceIds.every((id) => fresh.has(id))) this.speedUp(command);
+        else this.slowDown(command);
       } catch (err) {
-        if (isThrottling(err) || hasName(err, NOT_THERE_YET)) this.slowDown();
-        else throw err;
+        if (hasName(err, NOT_THERE_YET) && inWindow) return;
+        this.slowDown(command);
+        if (!isThrottling(err) && !hasName(err, NOT_THERE_YET)) throw err;
       } finally {
         command.fetchedAt = this.clock.now();
         command.refreshing = undefined;
@@ -639,19 +378,28 @@ export class SsmFleet implements Fleet {
     return command.refreshing;
   }
 
-  /** The final state of a worker whose invocation Failed, or undefined to ask again later (throttled). */
+  /**
+   * The final state of a worker whose invocation Failed, or undefined to ask again later
+   * (throttled, or the invocation not visible to GetCommandInvocation yet); `unknown` when SSM
+   * says it does not exist past the consistency window.
+   */
   private async failure(w: StartedWorker): Promise<FleetWorkerState | undefined> {
     if (w.detailsAfter !== undefined && this.clock.now() < w.detailsAfter) return undefined;
     // Concurrent callers meanwhile see the worker running, rather than asking twice.
-    w.detailsAfter = this.clock.now() + this.pollMs;
+    w.detailsAfter = this.clock.now() + w.command.intervalMs;
     let out;
     try {
       out = await this.o.ssm.send(new GetCommandInvocationCommand({ CommandId: w.command.id, InstanceId: w.instanceId }));
     } catch (err) {
-      if (!isThrottling(err)) throw err;
-      this.slowDown();
-      w.detailsAfter = this.clock.now() + this.pollMs;
-      return undefined;
+      if (hasName(err, NOT_THERE_YET)) {
+        const waited = this.clock.now() - w.command.sentAt;
+        if (waited < this.windowMs) return undefined;
+        return { state: 'unknown', detail: `SSM says the invocation of command ${w.command.id} on ${w.instanceId} does not exist (${describeError(err)})` };
+      }
+      this.slowDown(w.command);
+      w.detailsAfter = this.clock.now() + w.command.intervalMs;
+      if (isThrottling(err)) return undefined;
+      throw err;
     }
     const code = out.ResponseCode;
     const said = stderrTail(out.StandardErrorContent);
@@ -659,19 +407,21 @@ export class SsmFleet implements Fleet {
       const why = out.StatusDetails ? `SSM: ${out.StatusDetails}` : 'SSM: Failed';
       return (w.final = { state: 'lost', detail: `${why}, with no exit code (${code ?? 'none'})${said ? `: ${said}` : ''}` });
     }
+    const scriptProblem = startScriptProblem(code, w.instanceId, said);
+    if (scriptProblem) return (w.final = { state: 'lost', detail: scriptProblem });
     return (w.final = { state: 'exited', exitCode: code, detail: said ?? (out.StatusDetails ? `SSM: ${out.StatusDetails}` : undefined) });
   }
 
-  private slowDown(): void {
-    this.pollMs = Math.min(this.maxPollMs, this.pollMs * 2);
+  private slowDown(command: SentCommand): void {
+    command.intervalMs = Math.min(this.maxPollMs, command.intervalMs * 2);
   }
 
-  private speedUp(): void {
-    this.pollMs = Math.max(this.basePollMs, Math.floor(this.pollMs / 2));
+  private speedUp(command: SentCommand): void {
+    command.intervalMs = this.basePollMs;
   }
 }
 
-/** Errors of a just-sent command whose invocations SSM does not show yet. */
+/** Errors of a command or invocation SSM does not show (yet, or any more). */
 const NOT_THERE_YET = new Set(['InvocationDoesNotExist', 'InvalidCommandId']);
 /** CancelCommand errors meaning there is nothing left to cancel. */
 const ALREADY_DONE = new Set(['InvocationDoesNotExist', 'InvalidCommandId', 'InvalidInstanceId']);
@@ -680,18 +430,6 @@ function hasName(err: unknown, names: ReadonlySet<string>): boolean {
   return typeof err === 'object' && err !== null && names.has(String((err as { name?: unknown }).name));
 }
 
-/** `ThrottlingException: Rate exceeded` (the SDK's name and message). */
-function describeError(err: unknown): string {
-  if (err instanceof Error) return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
-  return String(err);
-}
-
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

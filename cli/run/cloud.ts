@@ -2,11 +2,14 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { WORKER_PATHS } from '../../infra/names';
 import { openStore } from '../../worker/store/open';
-import { getJson, putJson, type Store } from '../../worker/store/store';
+import type { Store } from '../../worker/store/store';
 import { HARD_STOP_SLACK_MS } from '../plan';
 import { UsageError } from '../errors';
 import { workerCommand, type Fleet } from '../fleet/fleet';
-import { chooseWorkers, discoverWorkers, ssmRunNaming, SsmFleet } from '../fleet/ssm';
+import { chooseWorkers, discoverWorkers } from '../fleet/discovery';
+import { ssmRunNaming } from '../fleet/naming';
+import { readFleetRecord, writeFleetRecord, type FleetLaunch, type FleetRecord, type FleetRecordWorker } from '../fleet/record';
+import { SsmFleet } from '../fleet/ssm';
 import { loadDurationMs } from '../../worker/plan/split';
 import { parseDuration } from '../../worker/scenario/duration';
 import type { Plan } from '../../worker/plan/plan';
@@ -14,6 +17,10 @@ import type { PreparedScenario } from '../scenario';
 import type { Report } from '../report/types';
 import type { Snapshot } from '../../worker/metrics/snapshot';
 import { conductRun, type OutputFlags, type RunSettings } from './conduct';
+import type { Resume, ScheduledWorker } from './execute';
+import { whereFlagsText } from './where';
+
+export { fleetRecordKey, readFleetRecord, type FleetRecord } from '../fleet/record';
 
 /** Where a worker machine finds node and the worker bundle (tests point these at this machine). */
 export interface WorkerInstall {
@@ -36,30 +43,24 @@ export interface CloudTarget {
   /** S3-compatible endpoint for the results store (given to workers too). */
   s3Endpoint?: string;
   install?: WorkerInstall;
-  /** SSM status refresh interval, ms. @default 2000 */
+  /** SSM status refresh interval per command, ms. @default 2000 */
   pollMs?: number;
   /** Replaces the standard progress line with the caller's own view of each batch of snapshots. */
   onSnapshots?: (fresh: Snapshot[], note: (line: string) => void) => void;
+  /**
+   * After a stop, how long workers get to end by the stop marker before SSM cancels them, ms.
+   * @default the scenario's grace + 10 s
+   */
+  cancelGraceMs?: number;
+  /** Opens the results store (tests wrap it). @default openStore */
+  openStore?: (url: string) => Promise<Store>;
 }
-
-/** runs/<runId>/fleet.json: what `loadfarm attach` needs to follow a run started elsewhere. */
-export interface FleetRecord {
-  kind: 'ssm';
-  env: string;
-  region: string;
-  bucket: string;
-  instances: string[];
-  /** SSM command id per worker index. */
-  commands: Record<string, string>;
-  startedAt: number;
-}
-
-export const fleetRecordKey = (runId: string) => `runs/${runId}/fleet.json`;
 
 /**
  * `loadfarm run --env NAME`: the environment's online instances run the workers through SSM,
  * the results bucket is the store. Everything that can be wrong with the scenario and flags was
  * checked before this is called; here the environment is looked up (the first AWS calls).
+ * The fleet record (runs/<runId>/fleet.json) is written before the first start and after each.
  */
 export async function runOnFarm(prepared: PreparedScenario, settings: Omit<RunSettings, 'workers'>, output: OutputFlags, t: CloudTarget): Promise<Report> {
   const discovery = await discoverWorkers(t.clients, t.env);
@@ -70,11 +71,22 @@ export async function runOnFarm(prepared: PreparedScenario, settings: Omit<RunSe
   const instances = choice.instances.slice(0, t.workers ?? choice.instances.length);
   const bucket = discovery.facts.bucket;
   const storeUrl = `s3://${bucket}`;
-  const store = await openStore(storeUrl, { s3Endpoint: t.s3Endpoint });
+  const store = await (t.openStore ?? ((url) => openStore(url, { s3Endpoint: t.s3Endpoint, s3Region: discovery.facts.region })))(storeUrl);
   const install = t.install ?? AWS_WORKER;
   const workers = instances.length;
-  const executionTimeoutSeconds = Math.ceil((executionBoundMs(prepared, settings.staggerMs, workers)) / 1000);
   const graceMs = parseDuration(prepared.scenario.grace) ?? 10_000;
+  const launch: FleetLaunch = {
+    node: install.node,
+    script: install.script,
+    readyFile: install.readyFile,
+    store: storeUrl,
+    ...(t.s3Endpoint ? { s3Endpoint: t.s3Endpoint } : {}),
+    executionTimeoutSeconds: Math.ceil(executionBoundMs(prepared, settings.staggerMs, workers) / 1000),
+    // Let workers end by the stop marker (writing their last snapshot) before SSM kills them.
+    cancelGraceMs: t.cancelGraceMs ?? graceMs + 10_000,
+  };
+  const base = { kind: 'ssm' as const, env: t.env, region: t.region, bucket, instances: [...instances], launch };
+  let t0: number | undefined;
   return conductRun({
     prepared,
     settings: { ...settings, workers },
@@ -82,26 +94,12 @@ export async function runOnFarm(prepared: PreparedScenario, settings: Omit<RunSe
     store,
     notes: choice.notes,
     onSnapshots: t.onSnapshots,
-    fleet: (runId) => {
-      const naming = ssmRunNaming(runId);
-      const fleet = new SsmFleet({
-        ssm: t.clients.ssm,
-        instances,
-        bucket,
-        outputPrefix: naming.outputPrefix,
-        commentFor: naming.commentFor,
-        executionTimeoutSeconds,
-        readyFile: install.readyFile,
-        name: `ssm env=${t.env}`,
-        pollMs: t.pollMs,
-        // Let workers end by the stop marker (writing their last snapshot) before SSM kills them.
-        cancelGraceMs: graceMs + 10_000,
-      });
-      const command = (index: number) =>
-        workerCommand({ node: install.node, workerScript: install.script, store: storeUrl, runId, index, s3Endpoint: t.s3Endpoint });
-      return { fleet, command };
+    where: whereFlagsText({ env: t.env, region: t.region, s3Endpoint: t.s3Endpoint }),
+    fleet: (runId) => ({ fleet: ssmFleet(t.clients.ssm, runId, base, t.pollMs), command: launchCommand(launch, runId) }),
+    onSchedule: (runId, fleet, scheduled, starting) => {
+      t0 ??= Date.now();
+      return writeFleetRecord(store, runId, { ...base, startedAt: t0, starting, workers: recordWorkers(scheduled, instances, fleet as SsmFleet) });
     },
-    onStarted: (runId, fleet) => recordFleet(store, runId, t, bucket, instances, fleet as SsmFleet),
     outDir: (runId) => `.loadfarm/runs/${runId}`,
   });
 }
@@ -112,32 +110,120 @@ function executionBoundMs(prepared: PreparedScenario, staggerMs: number, workers
   return (workers - 1) * staggerMs + loadDurationMs(prepared.scenario.load) + graceMs + HARD_STOP_SLACK_MS + 60_000;
 }
 
-async function recordFleet(store: Store, runId: string, t: CloudTarget, bucket: string, instances: string[], fleet: SsmFleet): Promise<void> {
-  const commands: Record<string, string> = {};
-  instances.forEach((_, i) => {
-    const id = fleet.commandId(i);
-    if (id) commands[String(i)] = id;
-  });
-  const record: FleetRecord = { kind: 'ssm', env: t.env, region: t.region, bucket, instances, commands, startedAt: Date.now() };
-  await putJson(store, fleetRecordKey(runId), record);
-}
+type RecordBase = Pick<FleetRecord, 'env' | 'bucket' | 'instances'> & { launch: FleetLaunch };
 
-/** An SSM fleet following the commands a recorded run sent (`loadfarm attach`). */
-export async function reattachFleet(store: Store, plan: Plan, ssm: SSMClient, pollMs?: number): Promise<Fleet | undefined> {
-  const record = await getJson<FleetRecord>(store, fleetRecordKey(plan.runId));
-  if (!record) return undefined;
-  const naming = ssmRunNaming(plan.runId);
-  const fleet = new SsmFleet({
+function ssmFleet(ssm: SSMClient, runId: string, base: RecordBase, pollMs: number | undefined): SsmFleet {
+  const naming = ssmRunNaming(runId);
+  return new SsmFleet({
     ssm,
-    instances: record.instances,
-    bucket: record.bucket,
+    instances: base.instances,
+    bucket: base.bucket,
     outputPrefix: naming.outputPrefix,
     commentFor: naming.commentFor,
-    executionTimeoutSeconds: 60,
-    name: `ssm env=${record.env}`,
+    executionTimeoutSeconds: base.launch.executionTimeoutSeconds,
+    readyFile: base.launch.readyFile,
+    name: `ssm env=${base.env}`,
     pollMs,
-    cancelGraceMs: plan.graceMs + 10_000,
+    cancelGraceMs: base.launch.cancelGraceMs,
   });
-  fleet.adopt(new Map(Object.entries(record.commands).map(([i, id]) => [Number(i), id])), record.startedAt);
-  return fleet;
+}
+
+function launchCommand(launch: FleetLaunch, runId: string): (index: number) => string[] {
+  return (index) => workerCommand({ node: launch.node, workerScript: launch.script, store: launch.store, runId, index, s3Endpoint: launch.s3Endpoint });
+}
+
+function recordWorkers(scheduled: readonly ScheduledWorker[], instances: readonly string[], fleet: SsmFleet): FleetRecordWorker[] {
+  return scheduled.map((w): FleetRecordWorker => {
+    const sent = w.start === 'started' ? fleet.started(w.index) : undefined;
+    return {
+      index: w.index,
+      instanceId: instances[w.index],
+      start: w.start,
+      ...(sent ? { commandId: sent.commandId, startedAt: sent.sentAt } : {}),
+      ...(w.detail ? { detail: w.detail } : {}),
+      ...(w.resumed ? { resumed: true } : {}),
+    };
+  });
+}
+
+/**
+ * A record that says its process is starting workers, but older than this, was left by a
+ * process that is gone (it rewrites the record every 10 s while it waits), ms.
+ */
+const TAKEOVER_AFTER_MS = 30_000;
+
+export interface Reattached {
+  fleet: Fleet;
+  /** The recorded schedule, for followRun. */
+  resume: Resume;
+  record: FleetRecord;
+  /** Records the schedule as `attach` finishes it (for followRun's onSchedule). */
+  onSchedule: (workers: readonly ScheduledWorker[], starting: boolean) => Promise<void>;
+}
+
+/**
+ * An SSM fleet following the commands a recorded run sent (`loadfarm attach`), and what is
+ * needed to finish its start schedule (`mode: 'finish'`: the workers not started yet are
+ * started as the run would have; `'skip'`: they are marked never started). Undefined when the
+ * run has no fleet record.
+ */
+export async function reattachFleet(
+  store: Store,
+  plan: Plan,
+  ssm: SSMClient,
+  o: { pollMs?: number; mode?: 'finish' | 'skip'; takeoverAfterMs?: number } = {},
+): Promise<Reattached | undefined> {
+  const record = await readFleetRecord(store, plan.runId);
+  if (!record) return undefined;
+  const waiting = record.workers.filter((w) => w.start === 'not-started').length;
+  const age = Date.now() - record.updatedAt;
+  const takeoverAfterMs = o.takeoverAfterMs ?? TAKEOVER_AFTER_MS;
+  if (waiting > 0 && record.starting && age < takeoverAfterMs) {
+    throw new UsageError(
+      `run ${plan.runId} is still starting its workers from another loadfarm process (${waiting} to go; its record was updated ${Math.round(age / 1000)} s ago): ` +
+        `attach once they are started, or in ${Math.ceil((takeoverAfterMs - age) / 1000)} s if that process is gone`,
+    );
+  }
+  const launch: FleetLaunch = record.launch ?? {
+    node: AWS_WORKER.node,
+    script: AWS_WORKER.script,
+    readyFile: AWS_WORKER.readyFile,
+    store: `s3://${record.bucket}`,
+    executionTimeoutSeconds: 60,
+    cancelGraceMs: plan.graceMs + 10_000,
+  };
+  const base = { ...record, launch };
+  const fleet = ssmFleet(ssm, plan.runId, base, o.pollMs);
+  const started = new Map<number, { commandId: string; sentAt: number }>();
+  const startedAt = new Map<number, number>();
+  for (const w of record.workers) {
+    if (w.start !== 'started' || !w.commandId) continue;
+    started.set(w.index, { commandId: w.commandId, sentAt: w.startedAt ?? record.startedAt });
+    startedAt.set(w.index, w.startedAt ?? record.startedAt);
+  }
+  fleet.adopt(started);
+  const resume: Resume = {
+    workers: record.workers.map((w) => ({ index: w.index, start: w.start, detail: w.detail, resumed: w.resumed })),
+    startedAt,
+    t0: record.startedAt,
+    mode: o.mode ?? 'finish',
+    command: record.launch ? launchCommand(launch, plan.runId) : undefined,
+  };
+  const onSchedule = (scheduled: readonly ScheduledWorker[], starting: boolean) =>
+    writeFleetRecord(store, plan.runId, {
+      starting,
+      kind: 'ssm',
+      env: record.env,
+      region: record.region,
+      bucket: record.bucket,
+      instances: record.instances,
+      launch,
+      startedAt: record.startedAt,
+      workers: recordWorkers(scheduled, record.instances, fleet).map((w) => {
+        // Keep what the record knew of workers started before (adopted: same command and time).
+        const before = record.workers.find((r) => r.index === w.index);
+        return w.start === 'started' && !w.commandId && before?.commandId ? { ...w, commandId: before.commandId, startedAt: before.startedAt } : w;
+      }),
+    });
+  return { fleet, resume, record, onSchedule };
 }

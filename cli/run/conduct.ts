@@ -6,7 +6,8 @@ import { emitReport } from '../report/output';
 import type { Report } from '../report/types';
 import type { PreparedScenario } from '../scenario';
 import { liveLine, type LiveLine } from '../terminal';
-import { executeRun } from './execute';
+import { executeRun, type ScheduledWorker } from './execute';
+import { whereFlagsText } from './where';
 import { progressLine } from './progress';
 
 /** The settings every run shares (flags already checked). */
@@ -40,8 +41,17 @@ export interface ConductOptions {
   notes?: readonly string[];
   /** Replaces the standard progress line with the caller's own view of each batch of snapshots. */
   onSnapshots?: (fresh: Snapshot[], note: (line: string) => void) => void;
-  /** Called once every worker has been started (e.g. to record the fleet for `attach`). */
-  onStarted?: (runId: string, fleet: Fleet) => Promise<void>;
+  /** Told where every worker is in its start schedule (cloud: the fleet record for `attach`); see FollowOptions. */
+  onSchedule?: (runId: string, fleet: Fleet, workers: readonly ScheduledWorker[], starting: boolean) => Promise<void>;
+  /** Aborting it ends following at once, leaving the workers running (a RunDetachedError). */
+  leaveSignal?: AbortSignal;
+  /** After a stop, how long workers get to end by themselves before the fleet cancels them, ms. @default 0 */
+  cancelGraceMs?: number;
+  /**
+   * The flags that find this run again in commands printed for later (`--env perf --region
+   * eu-west-1`). @default from the store: '' for the default store, else `--store URL`
+   */
+  where?: string;
   /** Where report files are written besides the store (the person's machine, for a cloud run). */
   outDir?: (runId: string) => string | undefined;
 }
@@ -72,6 +82,7 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
   live.note(`run ${runId}: ${s.workers} worker(s) on ${fleet.name}, store ${o.store.url}`);
   for (const line of o.notes ?? []) live.note(line);
 
+  const where = o.where ?? whereFlagsText({ store: o.store.url });
   const stop = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -80,7 +91,7 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
       live.note('stopping: workers end their load and write their last snapshot (Ctrl-C again to leave now)');
       stop.abort();
     } else {
-      live.note(`leaving now; workers stop by their own deadline. Later: loadfarm report ${runId}`);
+      live.note(`leaving now; workers stop by their own deadline. Later: loadfarm report ${runId}${where ? ` ${where}` : ''}`);
       process.exit(2);
     }
   };
@@ -95,7 +106,11 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
       command,
       onProgress: o.onSnapshots ? undefined : (view) => live.update(progressLine(view)),
       onSnapshots: o.onSnapshots ? (fresh) => o.onSnapshots!(fresh, (line) => live.note(line)) : undefined,
-      onStarted: o.onStarted ? () => o.onStarted!(runId, fleet) : undefined,
+      onSchedule: o.onSchedule ? (workers, starting) => o.onSchedule!(runId, fleet, workers, starting) : undefined,
+      leaveSignal: o.leaveSignal,
+      onNote: (line) => live.note(line),
+      cancelGraceMs: o.cancelGraceMs,
+      where,
       stopSignal: stop.signal,
     });
   } finally {

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { parameterNames } from '../../infra/names';
-import { runOnFarm, reattachFleet, type FleetRecord, fleetRecordKey } from '../../cli/run/cloud';
+import { runOnFarm, reattachFleet, readFleetRecord, type FleetRecord, fleetRecordKey } from '../../cli/run/cloud';
 import { followRun } from '../../cli/run/execute';
 import { prepareScenario } from '../../cli/scenario';
 import { openStore } from '../../worker/store/open';
@@ -257,7 +257,7 @@ describe('the cloud path, with SSM executing the scripts it is sent', () => {
       await new Promise((r) => setTimeout(r, 100));
       for (const id of (await store.listFolders('runs/')).reverse()) {
         const plan = await getJson<Plan>(store, layout.plan(id));
-        if (plan?.scenario.name === 'cloud-itest' && plan.loadMs === 20_000 && (await getJson(store, fleetRecordKey(id)))) {
+        if (plan?.scenario.name === 'cloud-itest' && plan.loadMs === 20_000 && (await readFleetRecord(store, id))?.workers.every((w) => w.start === 'started')) {
           runId = id;
           break;
         }
@@ -266,15 +266,16 @@ describe('the cloud path, with SSM executing the scripts it is sent', () => {
     expect(runId).toBeDefined();
     // Second CLI: attaches from the store and the recorded SSM commands, then stops the run.
     const plan = (await getJson<Plan>(store, layout.plan(runId!)))!;
-    const fleet = (await reattachFleet(store, plan, aws.ssm, 200))!;
+    const { fleet, resume } = (await reattachFleet(store, plan, aws.ssm, { pollMs: 200 }))!;
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 1500);
     const t0 = Date.now();
-    const report = await followRun({ store, fleet, plan, stopSignal: stop.signal, pollMs: 300 });
+    const report = await followRun({ store, fleet, plan, resume, stopSignal: stop.signal, pollMs: 300 });
     process.stdout.write = write;
     await first;
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(report.runId).toBe(runId);
+    if (report.status !== 'incomplete') console.log(JSON.stringify({ status: report.status, workers: report.workers, warnings: report.warnings }, null, 1));
     expect(report.status).toBe('incomplete');
     expect(report.warnings).toContain('the run was stopped before the end of its load');
     // The workers saw the marker and ended by themselves, each with its last snapshot.

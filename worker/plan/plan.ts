@@ -78,3 +78,13 @@ export const WORKER_EXIT_TEXT: Record<number, string> = {
   3: 'was stopped hard at its deadline',
   4: 'failed inside loadfarm',
 };
+
+/**
+ * Exit codes of the SSM start script (cli/fleet/ssm-script.ts) when it cannot start a worker.
+ * Kept apart from WORKER_EXIT, from node's own 1 (an uncaught error while loading the worker
+ * bundle), from the shell's 126/127 and from 128+signal, so the CLI can say what to fix:
+ * 80 the instance has no worker in the command (a loadfarm bug) · 81 the machine is not set up
+ * yet (its ready file is missing) · 82 node is missing or not executable · 83 the worker bundle
+ * is missing or unreadable.
+ */
+export const START_SCRIPT_EXIT = { noWorker: 80, notReady: 81, noNode: 82, noBundle: 83 } as const;

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { workerCommand } from '../../../cli/fleet/fleet';
 import { workerScript } from '../../../cli/fleet/ssm-script';
+import { START_SCRIPT_EXIT, WORKER_EXIT } from '../../../worker/plan/plan';
 
 const A = 'i-0aaaaaaaaaaaaaaaa';
 const B = 'i-0bbbbbbbbbbbbbbbb';
@@ -47,7 +48,7 @@ describe.each(SHELLS)('workerScript run by %s', (sh) => {
     expect(lines[0]).toBe('set -eu');
     expect(script).toContain('export AWS_REGION="$AWS_SSM_REGION_NAME"');
     expect(script).toMatch(/ulimit -n .*\|\| true/);
-    expect(lines.filter((l) => /^\s+i-\w+\) exec /.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /^\s+i-\w+\) start_worker .*; exec /.test(l))).toHaveLength(2);
     expect(lines[lines.length - 1]).toBe('esac');
   });
 
@@ -69,18 +70,18 @@ describe.each(SHELLS)('workerScript run by %s', (sh) => {
     expect(JSON.parse(r.stdout).region).toBe('us-west-2');
   });
 
-  it('exits 1 with one line on stderr for an instance it has no worker for', () => {
+  it('exits 80 (its own code) with one line on stderr for an instance it has no worker for', () => {
     const r = run(script, { AWS_SSM_INSTANCE_ID: 'i-0cccccccccccccccc' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(START_SCRIPT_EXIT.noWorker);
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toEqual([
       "loadfarm: instance 'i-0cccccccccccccccc' has no worker in this command (AWS_SSM_INSTANCE_ID)",
     ]);
   });
 
-  it('exits 1 when AWS_SSM_INSTANCE_ID is not set at all (set -u does not trip first)', () => {
+  it('exits 80 when AWS_SSM_INSTANCE_ID is not set at all (set -u does not trip first)', () => {
     const r = run(script, {});
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(START_SCRIPT_EXIT.noWorker);
     expect(r.stderr).toContain("instance '' has no worker");
   });
 
@@ -93,7 +94,7 @@ describe.each(SHELLS)('workerScript run by %s', (sh) => {
     const ready = path.join(dir, `ready dir ${path.basename(sh)}`, 'ready');
     const s = workerScript({ entries: [{ instanceId: A, argv: [process.execPath, '-e', PRINT] }], readyFile: ready });
     const before = run(s, { AWS_SSM_INSTANCE_ID: A });
-    expect(before.code).toBe(1);
+    expect(before.code).toBe(START_SCRIPT_EXIT.notReady);
     expect(before.stderr.trim()).toBe(
       `loadfarm: instance ${A} is not ready: ${ready} is missing (its setup has not finished, or failed)`,
     );
@@ -105,7 +106,27 @@ describe.each(SHELLS)('workerScript run by %s', (sh) => {
   it('quotes the real worker command line as shellQuote does', () => {
     const argv = workerCommand({ node: '/usr/bin/node', workerScript: '/opt/loadfarm/worker.js', store: 's3://bucket/', runId: 'r1', index: 4 });
     const s = workerScript({ entries: [{ instanceId: A, argv }] });
-    expect(s).toContain(`  ${A}) exec /usr/bin/node /opt/loadfarm/worker.js --store s3://bucket/ --run r1 --worker 4 ;;`);
+    expect(s).toContain(`  ${A}) start_worker /usr/bin/node ''; exec /usr/bin/node /opt/loadfarm/worker.js --store s3://bucket/ --run r1 --worker 4 ;;`);
+  });
+
+  it('exits 82 with one line when node is missing, and 83 when the bundle is: never 1, the worker\'s own code', () => {
+    const bundle = path.join(dir, `worker ${path.basename(sh)}.js`);
+    fs.rmSync(bundle, { force: true });
+    const noNode = workerScript({ entries: [{ instanceId: A, argv: [path.join(dir, 'no-node'), bundle], bundle }] });
+    const r1 = run(noNode, { AWS_SSM_INSTANCE_ID: A });
+    expect(r1.code).toBe(START_SCRIPT_EXIT.noNode);
+    expect(r1.stderr.trim()).toBe(`loadfarm: instance ${A} cannot run node: ${path.join(dir, 'no-node')} is missing or not executable (the machine's setup failed)`);
+    const noBundle = workerScript({ entries: [{ instanceId: A, argv: [process.execPath, bundle], bundle }] });
+    const r2 = run(noBundle, { AWS_SSM_INSTANCE_ID: A });
+    expect(r2.code).toBe(START_SCRIPT_EXIT.noBundle);
+    expect(r2.stderr.trim()).toBe(`loadfarm: instance ${A} has no worker bundle: ${bundle} is missing or unreadable (the machine's setup failed)`);
+    const codes = [...Object.values(START_SCRIPT_EXIT)];
+    for (const c of Object.values(WORKER_EXIT)) expect(codes).not.toContain(c);
+    // Once the bundle is there, the worker runs; node found in PATH by name works too.
+    fs.writeFileSync(bundle, 'process.exit(4)');
+    expect(run(noBundle, { AWS_SSM_INSTANCE_ID: A }).code).toBe(4);
+    const byName = workerScript({ entries: [{ instanceId: A, argv: ['node', bundle], bundle }] });
+    expect(run(byName, { AWS_SSM_INSTANCE_ID: A, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` }).code).toBe(4);
   });
 
   it('rejects programming errors: no entries, malformed or repeated ids, empty argv', () => {

@@ -93,7 +93,7 @@ function sendInputs(): SendCommandCommandInput[] {
 /** instance id → the `--worker` index its case branch runs, parsed from a script. */
 function caseMap(script: string): Map<string, number> {
   const map = new Map<string, number>();
-  for (const m of script.matchAll(/^ {2}(i-\w+)\) exec .* --worker (\d+)(?: |$).*;;$/gm)) map.set(m[1], Number(m[2]));
+  for (const m of script.matchAll(/^ {2}(i-\w+)\) start_worker .*; exec .* --worker (\d+)(?: |$).*;;$/gm)) map.set(m[1], Number(m[2]));
   return map;
 }
 
@@ -107,7 +107,7 @@ describe('SsmFleet.start', () => {
       DocumentName: 'AWS-RunShellScript',
       InstanceIds: [INSTANCES[2]],
       Parameters: {
-        commands: [workerScript({ entries: [{ instanceId: INSTANCES[2], argv: argvOf(2) }], readyFile: WORKER_PATHS.ready })],
+        commands: [workerScript({ entries: [{ instanceId: INSTANCES[2], argv: argvOf(2), bundle: WORKER_PATHS.bundle }], readyFile: WORKER_PATHS.ready })],
         executionTimeout: ['3600'],
       },
       TimeoutSeconds: 120,
@@ -119,7 +119,7 @@ describe('SsmFleet.start', () => {
     });
     const script = sendInputs()[0].Parameters!.commands[0];
     expect(script).toContain(
-      `  ${INSTANCES[2]}) exec /usr/bin/node /opt/loadfarm/worker.js --store s3://results/ --run ${RUN} --worker 2 ;;`,
+      `  ${INSTANCES[2]}) start_worker /usr/bin/node /opt/loadfarm/worker.js; exec /usr/bin/node /opt/loadfarm/worker.js --store s3://results/ --run ${RUN} --worker 2 ;;`,
     );
     expect(f.commandId(2)).toBe('c-2');
   });
@@ -134,7 +134,7 @@ describe('SsmFleet.start', () => {
         InstanceIds: [INSTANCES[i]],
         TimeoutSeconds: 30,
         OutputS3KeyPrefix: `runs/${RUN}/workers/${i}/ssm`,
-        Parameters: { commands: [workerScript({ entries: [{ instanceId: INSTANCES[i], argv: argvOf(i) }] })], executionTimeout: ['3600'] },
+        Parameters: { commands: [workerScript({ entries: [{ instanceId: INSTANCES[i], argv: argvOf(i), bundle: WORKER_PATHS.bundle }] })], executionTimeout: ['3600'] },
       });
     }
     expect([0, 1, 2].map((i) => f.commandId(i))).toEqual(['c-0', 'c-1', 'c-2']);
@@ -220,8 +220,9 @@ describe('SsmFleet.startBatch', () => {
     const { f } = fleet({ sendConcurrency: 1 });
     const failures = await f.startBatch([...INSTANCES.keys(), 500], argvOf);
     expect([...failures.keys()].sort((a, b) => a - b)).toEqual([...Array.from({ length: 50 }, (_, i) => 50 + i), 500]);
-    expect(failures.get(57)).toBe(`SendCommand to ${INSTANCES[57]} failed: InvalidInstanceId: Instances not in a valid state`);
-    expect(failures.get(500)).toBe('there is no instance for it (the fleet has 120)');
+    expect(failures.get(57)?.message).toBe(`SendCommand to ${INSTANCES[57]} failed: InvalidInstanceId: Instances not in a valid state`);
+    expect((failures.get(57)?.cause as Error).name).toBe('InvalidInstanceId');
+    expect(failures.get(500)?.message).toBe('there is no instance for it (the fleet has 120)');
     expect(f.commandId(57)).toBeUndefined();
     expect(f.commandId(100)).toBe('c-c');
   });
@@ -251,14 +252,14 @@ describe('SsmFleet.status', () => {
     ['Delayed', 'Delayed', { state: 'running' }],
     ['Cancelling', 'Cancelling', { state: 'running' }],
     ['Success', 'Success', { state: 'exited', exitCode: 0 }],
-    ['TimedOut', 'ExecutionTimedOut', { state: 'lost', detail: "SSM killed the worker at the command's execution timeout (Execution Timed Out)" }],
-    ['Failed', 'Execution Timed Out', { state: 'lost', detail: "SSM killed the worker at the command's execution timeout (Execution Timed Out)" }],
-    ['TimedOut', 'DeliveryTimedOut', { state: 'lost', detail: 'SSM could not deliver the command before its delivery timeout (Delivery Timed Out)' }],
-    ['Cancelled', 'Cancelled', { state: 'lost', detail: 'the SSM command was cancelled' }],
+    ['TimedOut', 'ExecutionTimedOut', { state: 'lost', detail: expect.stringContaining("SSM killed the worker at the command's execution timeout (Execution Timed Out)") }],
+    ['Failed', 'Execution Timed Out', { state: 'lost', detail: expect.stringContaining("SSM killed the worker at the command's execution timeout (Execution Timed Out)") }],
+    ['TimedOut', 'DeliveryTimedOut', { state: 'lost', detail: expect.stringContaining('SSM could not deliver the command before its delivery timeout (Delivery Timed Out)') }],
+    ['Cancelled', 'Cancelled', { state: 'lost', detail: expect.stringContaining('the SSM command was cancelled') }],
     ['Failed', 'Undeliverable', { state: 'lost', detail: expect.stringContaining('(Undeliverable)') }],
     ['Undeliverable', 'Undeliverable', { state: 'lost', detail: expect.stringContaining('(Undeliverable)') }],
-    ['Terminated', 'Terminated', { state: 'lost', detail: 'SSM terminated the invocation before it ran (Terminated)' }],
-    ['Failed', 'Terminated', { state: 'lost', detail: 'SSM terminated the invocation before it ran (Terminated)' }],
+    ['Terminated', 'Terminated', { state: 'lost', detail: expect.stringContaining('SSM terminated the invocation before it ran (Terminated)') }],
+    ['Failed', 'Terminated', { state: 'lost', detail: expect.stringContaining('SSM terminated the invocation before it ran (Terminated)') }],
   ])('maps %s (%s) to %j', async (status, details, expected) => {
     const { f } = await started();
     ssmMock.on(ListCommandInvocationsCommand).resolves(invocation(status, details));
@@ -303,36 +304,60 @@ describe('SsmFleet.status', () => {
     expect(await f.status(0)).toEqual({ state: 'running' });
     expect(await f.status(0)).toEqual({ state: 'running' });
     expect(ssmMock).toHaveReceivedCommandTimes(GetCommandInvocationCommand, 1);
-    clock.advance(f.currentPollMs);
+    clock.advance(f.pollIntervalMs(0)!);
     expect(await f.status(0)).toEqual({ state: 'exited', exitCode: 3 });
     expect(ssmMock).toHaveReceivedCommandTimes(GetCommandInvocationCommand, 2);
   });
 
-  it('is pending while the invocation does not exist yet (right after SendCommand), then running', async () => {
+  it('is pending while the invocation does not exist yet (right after SendCommand), then running; the window never slows polling', async () => {
     const { f, clock } = await started();
     ssmMock
       .on(ListCommandInvocationsCommand)
       .rejectsOnce(noInvocation())
       .resolvesOnce({ CommandInvocations: [] })
       .resolves(invocation('InProgress', 'InProgress'));
-    expect(f.currentPollMs).toBe(2000);
+    expect(f.pollIntervalMs(0)).toBe(2000);
     expect(await f.status(0)).toEqual({ state: 'pending' });
-    expect(f.currentPollMs).toBe(4000);
-    clock.advance(4000);
+    expect(f.pollIntervalMs(0)).toBe(2000);
+    clock.advance(2000);
     expect(await f.status(0)).toEqual({ state: 'pending' });
-    expect(f.currentPollMs).toBe(8000);
-    clock.advance(8000);
+    expect(f.pollIntervalMs(0)).toBe(2000);
+    clock.advance(2000);
     expect(await f.status(0)).toEqual({ state: 'running' });
-    expect(f.currentPollMs).toBe(4000);
+    expect(f.pollIntervalMs(0)).toBe(2000);
     expect(ssmMock).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
   });
 
-  it('gives a worker up as lost when its invocation never appears', async () => {
-    const { f, clock } = await started({ missingGraceMs: 30_000 });
+  it('does not call a worker lost when its invocation is missing past the window: unknown (the store decides)', async () => {
+    const { f, clock } = await started({ consistencyWindowMs: 30_000 });
     ssmMock.on(ListCommandInvocationsCommand).rejects(new InvalidCommandId({ $metadata: {}, message: 'bad id' }));
     expect(await f.status(0)).toEqual({ state: 'pending' });
     clock.advance(30_000);
-    expect(await f.status(0)).toEqual({ state: 'lost', detail: `SSM has no invocation of command c-1 on ${INSTANCES[0]} 30 s after it was sent` });
+    expect(await f.status(0)).toEqual({ state: 'unknown', detail: `SSM shows no invocation of command c-1 on ${INSTANCES[0]} 30 s after it was sent` });
+    // Past the window a missing invocation is polled more slowly, but still polled.
+    expect(f.pollIntervalMs(0)).toBe(4000);
+  });
+
+  it('InvocationDoesNotExist from GetCommandInvocation past the window: unknown, not a crash; inside it, ask again', async () => {
+    const { f, clock } = await started({ consistencyWindowMs: 30_000 });
+    ssmMock.on(ListCommandInvocationsCommand).resolves(invocation('Failed', 'Failed'));
+    ssmMock.on(GetCommandInvocationCommand).rejects(noInvocation());
+    expect(await f.status(0)).toEqual({ state: 'running' });
+    clock.advance(30_000);
+    expect(await f.status(0)).toEqual({ state: 'unknown', detail: expect.stringContaining('InvocationDoesNotExist') });
+  });
+
+  it('labels the start script\'s own exit codes with what to fix, never as the worker\'s exit 1', async () => {
+    const { f } = await started();
+    ssmMock.on(ListCommandInvocationsCommand).resolves(invocation('Failed', 'Failed'));
+    ssmMock.on(GetCommandInvocationCommand).resolves({
+      Status: 'Failed',
+      ResponseCode: 83,
+      StandardErrorContent: `loadfarm: instance ${INSTANCES[0]} has no worker bundle: /opt/loadfarm/worker.js is missing or unreadable (the machine's setup failed)\n`,
+    });
+    const s = await f.status(0);
+    expect(s).toEqual({ state: 'lost', detail: expect.stringContaining(`not started: instance ${INSTANCES[0]} has no worker bundle`) });
+    expect((s as { detail: string }).detail).toMatch(/deploy the environment again/);
   });
 
   it('answers from its cache between refreshes, one ListCommandInvocations per pollMs for a whole batch', async () => {
@@ -367,21 +392,39 @@ describe('SsmFleet.status', () => {
     expect(ssmMock).toHaveReceivedNthSpecificCommandWith(2, ListCommandInvocationsCommand, { CommandId: 'c-b', NextToken: 'p2' });
   });
 
-  it('keeps the last known state when throttled and backs off x2 up to 15 s, then speeds up again', async () => {
+  it('keeps the last known state when throttled and backs off x2 up to 15 s, then back to the base interval', async () => {
     const { f, clock } = await started();
     ssmMock.on(ListCommandInvocationsCommand).resolvesOnce(invocation('InProgress')).rejects(throttled());
     expect(await f.status(0)).toEqual({ state: 'running' });
     const intervals: number[] = [];
     for (let k = 0; k < 4; k++) {
-      clock.advance(f.currentPollMs);
+      clock.advance(f.pollIntervalMs(0)!);
       expect(await f.status(0)).toEqual({ state: 'running' });
-      intervals.push(f.currentPollMs);
+      intervals.push(f.pollIntervalMs(0)!);
     }
     expect(intervals).toEqual([4000, 8000, 15000, 15000]);
     ssmMock.on(ListCommandInvocationsCommand).resolves(invocation('InProgress'));
     clock.advance(15000);
     await f.status(0);
-    expect(f.currentPollMs).toBe(7500);
+    expect(f.pollIntervalMs(0)).toBe(2000);
+  });
+
+  it('backs off per command: a throttled command never slows down the polling of another', async () => {
+    ssmMock.on(SendCommandCommand).resolvesOnce(sent('c-1')).resolvesOnce(sent('c-2'));
+    const { f, clock } = fleet();
+    await f.start(0, argvOf(0));
+    await f.start(1, argvOf(1));
+    ssmMock.on(ListCommandInvocationsCommand, { CommandId: 'c-1' }).rejects(throttled());
+    ssmMock.on(ListCommandInvocationsCommand, { CommandId: 'c-2' }).resolves(invocation('InProgress', 'InProgress', INSTANCES[1]));
+    for (let k = 0; k < 3; k++) {
+      await Promise.all([f.status(0), f.status(1)]);
+      clock.advance(2000);
+    }
+    expect(f.pollIntervalMs(0)).toBe(8000);
+    expect(f.pollIntervalMs(1)).toBe(2000);
+    const calls = (id: string) => ssmMock.commandCalls(ListCommandInvocationsCommand).filter((c) => c.args[0].input.CommandId === id).length;
+    expect(calls('c-2')).toBe(3);
+    expect(calls('c-1')).toBe(2);
   });
 
   it('rejects (this time) on an error that is not throttling', async () => {
@@ -438,31 +481,6 @@ describe('SsmFleet.cancel', () => {
     await f.cancel(0);
     expect(ssmMock).toHaveReceivedCommandTimes(CancelCommandCommand, 2);
     expect(clock.sleeps).toEqual([1000]);
-  });
-
-  it('with a grace, lets a worker that ends by itself (stop marker) end without CancelCommand', async () => {
-    ssmMock.on(SendCommandCommand).resolves(sent('c-1'));
-    ssmMock
-      .on(ListCommandInvocationsCommand)
-      .resolvesOnce({ CommandInvocations: [{ InstanceId: INSTANCES[0], Status: 'InProgress' }] })
-      .resolves({ CommandInvocations: [{ InstanceId: INSTANCES[0], Status: 'Success' }] });
-    const { f, clock } = fleet({ cancelGraceMs: 20_000 });
-    await f.start(0, argvOf(0));
-    await f.cancel(0);
-    expect(ssmMock).toHaveReceivedCommandTimes(CancelCommandCommand, 0);
-    expect(clock.sleeps).toEqual([2000]);
-    expect(await f.status(0)).toEqual({ state: 'exited', exitCode: 0 });
-  });
-
-  it('with a grace, cancels a worker still running at its end', async () => {
-    ssmMock.on(SendCommandCommand).resolves(sent('c-1'));
-    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: INSTANCES[0], Status: 'InProgress' }] });
-    ssmMock.on(CancelCommandCommand).resolves({});
-    const { f, clock } = fleet({ cancelGraceMs: 5000 });
-    await f.start(0, argvOf(0));
-    await f.cancel(0);
-    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(5000);
-    expect(ssmMock).toHaveReceivedCommandTimes(CancelCommandCommand, 1);
   });
 });
 

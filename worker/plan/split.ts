@@ -13,6 +13,19 @@ export function distribute(total: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => base + (i < extra ? 1 : 0));
 }
 
+/**
+ * Contiguous ranges [first, first + count) covering 0 … total-1 in `n` parts sized by
+ * `distribute`: how rows of a `unique` data file are split among workers, like identities.
+ */
+export function splitRange(total: number, n: number): { first: number; count: number }[] {
+  let first = 0;
+  return distribute(total, n).map((count) => {
+    const range = { first, count };
+    first += count;
+    return range;
+  });
+}
+
 /** A normalised phase: durations in milliseconds, rates in arrivals per second (farm-wide). */
 export interface PlannedPhase {
   name: string;

@@ -66,7 +66,7 @@ export class FileStore implements Store {
       await fs.writeFile(tmp, body);
       await linkOrCreate(tmp, file, body);
     } catch (err) {
-      if (errnoCode(err) === 'EEXIST') {
+      if (errnoCode(err) === 'EEXIST' && !(await isFolder(file))) {
         throw new StoreError('STORE_EXISTS', `${this.url}: cannot write ${key}: it already exists and is written once only`, { cause: err });
       }
       throw await this.failure('write', key, err);
@@ -147,7 +147,7 @@ export class FileStore implements Store {
   /** mkdir -p; its ENOENT means the filesystem makes no folders there (read-only, or virtual like /proc). */
   private async makeFolder(key: string, dir: string): Promise<void> {
     try {
-      await fs.mkdir(dir, { recursive: true });
+      await makeFolders(dir);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') {
         throw new StoreError(
@@ -163,7 +163,9 @@ export class FileStore implements Store {
   /** The StoreError for a failed filesystem call, by its errno code. */
   private async failure(action: 'read' | 'write' | 'list', key: string, err: unknown): Promise<StoreError> {
     const what = `${this.url}: cannot ${action} ${key}`;
-    const at = (err as NodeJS.ErrnoException).path ?? this.root;
+    // rename(2) and link(2) name their source in `path` (our temporary file) and the object in `dest`.
+    const { path: source, dest } = err as NodeJS.ErrnoException & { dest?: string };
+    const at = dest ?? source ?? this.root;
     switch (errnoCode(err)) {
       case 'ENOTDIR':
       case 'EEXIST': {
@@ -171,6 +173,7 @@ export class FileStore implements Store {
         if (file !== undefined) {
           return new StoreError('STORE_NOT_FOLDER', `${what}: ${file} is a file, not a folder; point --store at a folder (or move the file away)`, { cause: err });
         }
+        if (await isFolder(at)) return new StoreError('STORE_FAILED', `${what}: ${at} is a folder, so it cannot hold an object`, { cause: err });
         break;
       }
       case 'EISDIR':
@@ -193,6 +196,33 @@ export class FileStore implements Store {
   }
 }
 
+/**
+ * mkdir -p, one level at a time. Not `fs.mkdir(dir, { recursive: true })`: on Node 20 that
+ * spins forever where mkdir(2) answers ENOENT with the parent present (/proc). Rejects with the
+ * failing mkdir's error: ENOENT there, EEXIST for a path that is a file, EROFS, EACCES, ….
+ */
+async function makeFolders(dir: string): Promise<void> {
+  const made = await mkdirOnce(dir);
+  if (made !== 'ENOENT') return;
+  const parent = path.dirname(dir);
+  if (parent === dir) return;
+  await makeFolders(parent);
+  if ((await mkdirOnce(dir)) === 'ENOENT') await fs.mkdir(dir); // a parent is there now: its ENOENT is the answer
+}
+
+/** mkdir(2) of one level: resolves when `dir` is a folder, 'ENOENT' when a parent is missing; rejects otherwise. */
+async function mkdirOnce(dir: string): Promise<'ENOENT' | undefined> {
+  try {
+    await fs.mkdir(dir);
+    return undefined;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return 'ENOENT';
+    if (code === 'EEXIST' && (await fs.stat(dir)).isDirectory()) return undefined;
+    throw err;
+  }
+}
+
 /** link(2) `tmp` to `file`; where hard links are not supported, writes `file` with an exclusive create. */
 async function linkOrCreate(tmp: string, file: string, body: string | Uint8Array): Promise<void> {
   try {
@@ -202,6 +232,15 @@ async function linkOrCreate(tmp: string, file: string, body: string | Uint8Array
     // Linux answers EPERM for a filesystem without hard links (this process just wrote `tmp` beside `file`).
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
     await fs.writeFile(file, body, { flag: 'wx' });
+  }
+}
+
+async function isFolder(p: string): Promise<boolean> {
+  try {
+    return (await fs.lstat(p)).isDirectory();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
   }
 }
 

@@ -4,6 +4,7 @@ import type { WsClient } from '../protocols/ws';
 import type { TcpClient } from '../protocols/tcp';
 import type { SocketIoClient } from '../protocols/socketio';
 import type { Rng } from '../engine/rng';
+import type { DataSource, DataViews } from '../data/types';
 
 /** One stretch of the open model: arrivals per second, optionally ramping linearly to `rampTo`. */
 export interface Phase {
@@ -62,6 +63,8 @@ export interface ScenarioConfig {
   http?: HttpOptions;
   /** Time users in flight get to finish after the load ends, before they are cut. @default '10s' */
   grace?: Duration;
+  /** Test data files by name, drawn as `u.data.<name>.next()`: `{ accounts: csv('./accounts.csv', { mode: 'unique' }) }`. */
+  data?: Record<string, DataSource<any>>;
 }
 
 export const SCENARIO_BRAND = Symbol.for('loadfarm.scenario');
@@ -100,4 +103,6 @@ export interface User {
   readonly ws: WsClient;
   readonly tcp: TcpClient;
   readonly socketio: SocketIoClient;
+  /** The scenario's data sets: `u.data.accounts.next()` (see DataMode for what each mode draws). */
+  readonly data: DataViews;
 }

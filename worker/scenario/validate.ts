@@ -3,6 +3,7 @@ import { unknownKeys, type KeySet } from './keys';
 import { LIMITS, showLimit } from './limits';
 import { parseThreshold } from './thresholds';
 import type { ScenarioConfig } from './types';
+import { dataProblems } from '../data/validate';
 
 const TOP_LEVEL = 'at the top level of the scenario, next to load';
 const IN_LOAD = 'inside load';
@@ -13,7 +14,7 @@ const IN_HTTP = 'inside http (http: { timeout, connections })';
 /** The keys of every object of a scenario, and where keys people misplace belong. */
 export const SCENARIO_KEYS = {
   top: {
-    known: ['name', 'target', 'load', 'thresholds', 'user', 'flows', 'http', 'grace'],
+    known: ['name', 'target', 'load', 'thresholds', 'user', 'flows', 'http', 'grace', 'data'],
     elsewhere: { phases: IN_LOAD, users: IN_LOAD, duration: IN_LOAD, rampUp: IN_LOAD, maxUsers: IN_LOAD, timeout: IN_HTTP, connections: IN_HTTP },
   },
   openLoad: {
@@ -68,6 +69,7 @@ export function validateScenario(value: unknown): string[] {
     const ms = parseDuration(s.grace);
     if (ms === undefined || ms > LIMITS.graceMs) bad('grace', `a duration like '10s', at most ${showLimit(LIMITS.graceMs)} (the longest grace)`, s.grace);
   }
+  if (s.data !== undefined) problems.push(...dataProblems(s.data, show));
   if (s.http !== undefined) {
     if (!isObject(s.http)) bad('http', 'an object like { timeout: \'30s\' }', s.http);
     else {

@@ -7,6 +7,8 @@ import { createWsClient, type WsClient } from '../protocols/ws';
 import { createTcpClient, type TcpClient } from '../protocols/tcp';
 import { createSocketIoClient, type SocketIoClient } from '../protocols/socketio';
 import type { User } from '../scenario/types';
+import { dataViews } from '../data/set';
+import type { DataViews } from '../data/types';
 
 /**
  * The `u` a journey receives. Protocol clients are made on first use, so a user costs only
@@ -61,6 +63,11 @@ export class VirtualUser implements User {
   }
   get socketio() {
     return (this._socketio ??= createSocketIoClient(this.scope));
+  }
+  private _data?: DataViews;
+  /** Made on first use: a user that draws no data costs nothing. */
+  get data(): DataViews {
+    return (this._data ??= dataViews(this.runtime, this.scope, () => this.rng));
   }
 
   endsIn(): number {

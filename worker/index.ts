@@ -60,3 +60,5 @@ export type { Rng } from './engine/rng';
 export { LoadError } from './protocols/errors';
 export * from './protocols/binary';
 export { holdScenario, type HoldOptions } from './builtin/hold';
+export { csv, json, ndjson } from './data/define';
+export type { DataSource, DataView, DataViews, DataMode, DataFormat, DataOptions, CsvOptions, ColumnType, Row } from './data/types';

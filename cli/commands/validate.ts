@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors';
 import { mergeSnapshots } from '../merge/merge';
 import { Problems, collect } from '../options';
-import { DEFAULT_WINDOW_MS, onceBounds, runOnce } from '../run/once';
+import { DEFAULT_TIMEOUT_MS, DEFAULT_WINDOW_MS, onceBounds, runOnce } from '../run/once';
 import { formatDuration } from '../../worker/scenario/duration';
 import { LIMITS } from '../../worker/scenario/limits';
 import { prepareScenario } from '../scenario';
@@ -15,21 +15,23 @@ export function validateCommand(): Command {
     .option('--param <key=value>', 'a value the scenario reads as u.params.key (repeatable)', collect)
     .option('--no-run', 'only check the scenario; do not run a user')
     .option('--window <duration>', `the dry run's load: u.endsIn() counts it down from each journey's start`, formatDuration(DEFAULT_WINDOW_MS))
-    .action(async (file: string, flags: { target?: string; param?: string[]; run: boolean; window: string }) => {
+    .option('--timeout <duration>', 'a journey still running this long after its start is cut (never before the window plus the grace)', formatDuration(DEFAULT_TIMEOUT_MS))
+    .action(async (file: string, flags: { target?: string; param?: string[]; run: boolean; window: string; timeout: string }) => {
       const p = new Problems();
       const params = p.params(flags.param);
       const windowMs = p.durationMs('--window', flags.window, 0, { ms: LIMITS.validateWindowMs, what: 'the longest dry-run window' }) ?? DEFAULT_WINDOW_MS;
+      const timeoutMs = p.durationMs('--timeout', flags.timeout, 1, { ms: LIMITS.timeoutMs, what: 'the longest timeout' }) ?? DEFAULT_TIMEOUT_MS;
       if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
       const prepared = await prepareScenario(file, flags.target);
       const out = process.stdout;
       out.write(`scenario ${prepared.scenario.name}: valid (target ${prepared.target})\n`);
       if (!flags.run) return;
-      const bounds = onceBounds(prepared.scenario, { windowMs });
+      const bounds = onceBounds(prepared.scenario, { windowMs, timeoutMs });
       out.write(
-        `dry run: one user, each journey once; u.endsIn() counts down a ${formatDuration(bounds.windowMs)} window (--window), ` +
-          `and a journey still running ${formatDuration(bounds.graceMs)} after it (the grace) is cut\n`,
+        `dry run: one user, each journey once; u.endsIn() counts down a ${formatDuration(bounds.windowMs)} window (--window); ` +
+          `a journey still running ${formatDuration(bounds.cutMs)} after its start is cut (--timeout)\n`,
       );
-      const once = await runOnce(prepared.scenario, prepared.target, params, bounds);
+      const once = await runOnce(prepared.scenario, prepared.target, params, { windowMs, timeoutMs });
       const merged = mergeSnapshots([once.snapshot], 1000);
       for (const j of once.journeys) out.write(`  ${j.name}: ${j.error ? `FAILED: ${j.error}` : 'ok'}\n`);
       for (const [name, h] of merged.metrics) {

@@ -17,29 +17,37 @@ export interface OnceResult {
 export interface OnceOptions {
   /** What `u.endsIn()` counts down from each journey's start, ms. @default DEFAULT_WINDOW_MS */
   windowMs?: number;
-  /** Time a journey still running when its window closes gets before it is cut, ms. @default the scenario's grace (10 s) */
-  graceMs?: number;
+  /**
+   * A journey still running this long after its start is cut, ms; never sooner than the window
+   * plus the scenario's grace (10 s by default), so that a user holding until `u.endsIn()` has
+   * the grace to finish, as in a run. @default DEFAULT_TIMEOUT_MS
+   */
+  timeoutMs?: number;
 }
 
 /** The dry run's window when `--window` is not given, ms. */
 export const DEFAULT_WINDOW_MS = 5000;
+/** How long a journey may run in a dry run when `--timeout` is not given, ms. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
 /** How long a cut journey gets to unwind before the next one starts regardless, ms. */
 const UNWIND_MS = 2000;
 
-/** The window and grace a dry run of `scenario` uses, ms. */
-export function onceBounds(scenario: Scenario, o: OnceOptions = {}): { windowMs: number; graceMs: number } {
-  return { windowMs: o.windowMs ?? DEFAULT_WINDOW_MS, graceMs: o.graceMs ?? parseDuration(scenario.grace) ?? 10_000 };
+/** The window and the cut a dry run of `scenario` uses, ms from each journey's start. */
+export function onceBounds(scenario: Scenario, o: OnceOptions = {}): { windowMs: number; cutMs: number } {
+  const windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
+  const graceMs = parseDuration(scenario.grace) ?? 10_000;
+  return { windowMs, cutMs: Math.max(o.timeoutMs ?? DEFAULT_TIMEOUT_MS, windowMs + graceMs) };
 }
 
 /**
  * Runs one user through the scenario once, in this process (each flow once when there are
  * flows): the dry run behind `loadfarm validate`. Each journey sees a load that ends
  * `windowMs` after it starts (`u.endsIn()` counts it down, as in a run); a journey still
- * running `graceMs` after that is cut like a run cuts it (waits reject, connections close) and
- * reported as failed. So a dry run lasts at most window + grace (+ 2 s to unwind) per journey.
+ * running `cutMs` after its start is cut like a run cuts it (waits reject, connections close)
+ * and reported as failed. So a dry run lasts at most cutMs (+ 2 s to unwind) per journey.
  */
 export async function runOnce(scenario: Scenario, target: string, params: Record<string, string>, o: OnceOptions = {}): Promise<OnceResult> {
-  const { windowMs, graceMs } = onceBounds(scenario, o);
+  const { windowMs, cutMs } = onceBounds(scenario, o);
   const recorder = new Recorder(0);
   const health = new HealthMonitor();
   const dispatcher = new Agent({ keepAliveTimeout: 1000 });
@@ -62,12 +70,12 @@ export async function runOnce(scenario: Scenario, target: string, params: Record
     const user = new VirtualUser(0, runtime, 1, 0, performance.now() + windowMs);
     const journey = Promise.resolve().then(() => fn(user));
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), windowMs + graceMs)));
+    const deadline = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), cutMs)));
     try {
       const outcome = await Promise.race([journey.then(() => 'done' as const), deadline]);
       if (outcome === 'done') results.push({ name });
       else {
-        results.push({ name, error: `still running ${formatDuration(graceMs)} (the grace) after its ${formatDuration(windowMs)} window: cut` });
+        results.push({ name, error: `still running ${formatDuration(cutMs)} after it started: cut` });
         cut.abort();
         user.scope.closeAll();
         const unwound = journey.then(

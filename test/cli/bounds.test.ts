@@ -77,13 +77,16 @@ describe('refused before launch', () => {
     expect(runsIn(store)).toEqual([]);
   });
 
-  it('validate refuses a --window past its limit', async () => {
+  it('validate refuses a --window and a --timeout past their limits', async () => {
     const file = writeScenario(dir, 'ok.ts', `
       import { defineScenario } from 'loadfarm';
       export default defineScenario({ name: 'ok', target: 'http://127.0.0.1:9', load: { users: 1, duration: '1s' }, user: async () => {} });
     `);
-    const res = await runCli(['validate', file, '--window', '2h']);
+    const res = await runCli(['validate', file, '--window', '2h', '--timeout', '25d']);
     expect(res.code).toBe(1);
-    expect(lines(res.stderr)).toEqual(['loadfarm: --window: expected at most 10m (the longest dry-run window), got "2h"']);
+    expect(lines(res.stderr)).toEqual([
+      'loadfarm: --window: expected at most 10m (the longest dry-run window), got "2h"',
+      'loadfarm: --timeout: expected at most 1h (the longest timeout), got "25d"',
+    ]);
   });
 });

@@ -78,7 +78,7 @@ describe('validate window', () => {
     expect(ticks).toBeLessThanOrEqual(6);
   });
 
-  it('a journey that never ends is cut a grace after the window, fails, and its connection is closed', async () => {
+  it('a journey that never ends is cut (after --timeout, but not before the window plus the grace), fails, and its connection is closed', async () => {
     const { server } = await holdingServer();
     const file = writeScenario(dir, 'never-ends.ts', `
       import { defineScenario } from 'loadfarm';
@@ -93,10 +93,11 @@ describe('validate window', () => {
       });
     `);
     const started = performance.now();
-    const res = await runCli(['validate', file, '--target', server.address, '--window', '500ms'], { timeoutMs: 20_000 });
+    const res = await runCli(['validate', file, '--target', server.address, '--window', '500ms', '--timeout', '1s'], { timeoutMs: 20_000 });
     expect(res.code).toBe(1);
-    expect(res.stdout).toContain('and a journey still running 1s after it (the grace) is cut');
-    expect(res.stdout).toContain('user: FAILED: still running 1s (the grace) after its 500ms window: cut');
+    // The cut: --timeout 1s, raised to the window (500ms) plus the scenario's grace (1s).
+    expect(res.stdout).toContain('a journey still running 1.5s after its start is cut (--timeout)');
+    expect(res.stdout).toContain('user: FAILED: still running 1.5s after it started: cut');
     expect(res.stdout).toContain('one user: FAILED');
     expect(performance.now() - started).toBeLessThan(15_000);
     await server.closedAtLeast(1, 5000);

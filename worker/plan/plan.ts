@@ -1,4 +1,5 @@
 import type { LoadShare } from './split';
+import type { PlannedData } from '../data/types';
 
 /**
  * A run's plan (store: runs/<runId>/plan.json), written by the CLI before any worker starts
@@ -35,6 +36,8 @@ export interface Plan {
   /** Keep-alive HTTP connections per origin per worker; null for no limit. */
   httpConnections: number | null;
   workers: WorkerPlan[];
+  /** The scenario's data sets by name (store parts, each worker's share); absent without `data`. */
+  data?: Record<string, PlannedData>;
 }
 
 export interface WorkerPlan {

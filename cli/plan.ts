@@ -3,6 +3,7 @@ import { parseDuration } from '../worker/scenario/duration';
 import { splitLoad, loadDurationMs } from '../worker/plan/split';
 import type { Plan } from '../worker/plan/plan';
 import type { Scenario } from '../worker/scenario/types';
+import type { PlannedData } from '../worker/data/types';
 
 export interface PlanInput {
   runId: string;
@@ -20,6 +21,8 @@ export interface PlanInput {
   rawEvents?: boolean;
   /** First user number of the farm. @default 0 */
   idBase?: number;
+  /** The scenario's data sets (cli/data/prepare.ts plannedData). @default none */
+  data?: Record<string, PlannedData>;
   now?: number;
 }
 
@@ -63,6 +66,7 @@ export function makePlan(input: PlanInput): Plan {
       identity: { first: base + index * stride, count: share.identities },
       load: share.load,
     })),
+    ...(input.data ? { data: input.data } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Snapshot } from '../../worker/metrics/snapshot';
 import type { Store } from '../../worker/store/store';
 import type { Fleet } from '../fleet/fleet';
 import { makePlan, newRunId } from '../plan';
+import { plannedData, prepareData, uploadData } from '../data/prepare';
 import { emitReport } from '../report/output';
 import type { Report } from '../report/types';
 import type { PreparedScenario } from '../scenario';
@@ -63,6 +64,8 @@ export interface ConductOptions {
 export async function conductRun(o: ConductOptions): Promise<Report> {
   const s = o.settings;
   const runId = newRunId(o.prepared.scenario.name);
+  // Data files are read and checked before anything is launched (a UsageError).
+  const data = prepareData(o.prepared.scenario, o.prepared.path, s.workers);
   const plan = makePlan({
     runId,
     scenario: o.prepared.scenario,
@@ -76,11 +79,14 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
     params: s.params,
     sourceIps: s.sourceIps,
     rawEvents: s.rawEvents,
+    data: plannedData(data, runId),
   });
   const live = liveLine(!o.output.quiet);
   const { fleet, command } = o.fleet(runId, live);
   live.note(`run ${runId}: ${s.workers} worker(s) on ${fleet.name}, store ${o.store.url}`);
   for (const line of o.notes ?? []) live.note(line);
+  for (const line of data.warnings) live.note(line);
+  await uploadData(o.store, runId, data);
 
   const where = o.where ?? whereFlagsText({ store: o.store.url });
   const stop = new AbortController();

@@ -11,6 +11,8 @@ import { evaluateScenario, scenarioFrom } from './scenario/load';
 import { layout } from './store/layout';
 import { getJson, putJson, type Store } from './store/store';
 import { say } from './stdio';
+import { openWorkerData } from './data/open';
+import { attachData } from './data/set';
 
 /** At the hard deadline, how long the worker may spend writing its failed status before it exits, ms. */
 const DEADLINE_STATUS_MS = 2000;
@@ -108,6 +110,10 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
     graceMs: plan.graceMs,
     cut,
   });
+  // This worker's share of each data set, fetched part by part before any user starts.
+  const opened = plan.data ? await openWorkerData({ store, runId, index, data: plan.data, stop: () => engine.stop() }) : undefined;
+  if (opened && 'exit' in opened) return fail(opened.exit, opened.message);
+  if (opened) attachData(runtime, opened.data.sets);
 
   // Snapshots are written in order, one at a time; a failed write is retried with the next one.
   const unsent: ReturnType<Recorder['cut']>[] = [];
@@ -170,6 +176,7 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
     clearInterval(snapshotTimer);
     clearTimeout(stopPoll);
     signal?.removeEventListener('abort', onAbort);
+    if (opened) opened.data.close();
   }
   if (events) {
     events.flush();

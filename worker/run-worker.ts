@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import * as os from 'node:os';
-import { Agent, buildConnector } from 'undici';
 import { Engine } from './engine/engine';
 import type { Runtime } from './engine/scope';
 import { HealthMonitor } from './metrics/health';
+import { createHttpDispatcher } from './protocols/http-dispatcher';
 import { Recorder } from './metrics/recorder';
 import { RawEventWriter } from './metrics/raw-events';
 import { WORKER_EXIT, type Plan, type WorkerStatus } from './plan/plan';
@@ -85,7 +85,7 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   setMaxListeners(0, cutController.signal);
   let nextSource = 0;
   const sourceAddress = plan.sourceIps.length === 0 ? () => undefined : () => plan!.sourceIps[nextSource++ % plan!.sourceIps.length];
-  const dispatcher = createDispatcher(plan.httpConnections, sourceAddress);
+  const dispatcher = createHttpDispatcher({ connections: plan.httpConnections, sourceAddress, recorder });
   const runtime: Runtime = {
     worker: index,
     target: plan.target,
@@ -199,14 +199,4 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   } finally {
     clearTimeout(hardStop);
   }
-}
-
-/** The worker's keep-alive HTTP agent; new connections take their local address from `sourceAddress`. */
-function createDispatcher(connections: number | null, sourceAddress: () => string | undefined): Agent {
-  const base = buildConnector({});
-  return new Agent({
-    connections,
-    keepAliveTimeout: 30_000,
-    connect: (options, callback) => base({ ...options, localAddress: sourceAddress() ?? options.localAddress }, callback),
-  });
 }

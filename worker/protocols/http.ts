@@ -36,7 +36,9 @@ export interface HttpResponse {
  * `http.<METHOD> <path or name>` (ms), payload bytes, and, for a status that is not expected, an
  * error `HTTP <status>`; the response is still returned. A network failure (refused, reset,
  * timeout) is recorded by code and thrown as a LoadError, which ends the user's journey unless
- * the scenario catches it.
+ * the scenario catches it; the body bytes received before it count as received (and the request's
+ * as sent once the response had begun). Connections are counted in the `connections` gauge by the
+ * worker's dispatcher (http-dispatcher.ts).
  */
 export interface HttpClient {
   request(method: string, url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
@@ -95,8 +97,10 @@ export function createHttpClient(scope: UserScope): HttpClient {
     // bodyTimeout is per chunk (a trickled body never times out); they stay only as a backstop.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new LoadError('ETIMEDOUT', `no complete response within ${timeoutMs} ms`, false)), timeoutMs);
-    let res: Dispatcher.ResponseData;
+    const sent = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    let res: Dispatcher.ResponseData | undefined;
     let payload: Buffer;
+    let received = 0;
     try {
       res = await rt.dispatcher.request({
         origin: parsed.origin,
@@ -108,13 +112,20 @@ export function createHttpClient(scope: UserScope): HttpClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      payload = Buffer.from(await res.body.arrayBuffer());
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.body) {
+        chunks.push(chunk as Buffer);
+        received += (chunk as Buffer).length;
+      }
+      payload = Buffer.concat(chunks, received);
     } catch (err) {
+      // What moved before the failure still counts: the body received so far, and the request
+      // once the server answered it.
+      if (res !== undefined || received > 0) rt.recorder.bytes(res !== undefined ? sent : 0, received);
       throw scope.fail(err, `http ${m} ${parsed.href}`);
     } finally {
       clearTimeout(timer);
     }
-    const sent = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const ok = options.expect === undefined ? res.statusCode < 400 : ([] as number[]).concat(options.expect).includes(res.statusCode);
     const timeMs = scope.ok(metric, start, sent, payload.length, ok ? undefined : `HTTP ${res.statusCode}`);
     // undici returns a keep-alive socket to its pool one event-loop turn after the response ends;

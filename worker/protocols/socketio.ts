@@ -58,7 +58,8 @@ export type SocketIoArgs = any[];
 
 /**
  * One Socket.IO connection: its own Manager and Engine.IO socket, never reconnecting (the engine
- * decides when a user connects again). Every event received counts `socketio.received <event>`;
+ * decides when a user connects again). Every event received counts `socketio.received <event>`,
+ * every event emitted (`emit`, `request`, `ack`) `socketio.emit <event>` (counters, not operations);
  * payload bytes are the Engine.IO message payloads both ways. Events no `waitFor` has claimed wait
  * in a per-event inbox (see `SocketIoConnectOptions.inbox`).
  *
@@ -124,6 +125,17 @@ function receivedMetric(event: string): string {
   if (name === undefined) {
     name = `socketio.received ${event}`;
     if (receivedNames.size < 1000) receivedNames.set(event, name);
+  }
+  return name;
+}
+
+/** `socketio.emit <event>` names, made once per event name (bounded as above). */
+const emitNames = new Map<string, string>();
+function emitMetric(event: string): string {
+  let name = emitNames.get(event);
+  if (name === undefined) {
+    name = `socketio.emit ${event}`;
+    if (emitNames.size < 1000) emitNames.set(event, name);
   }
   return name;
 }
@@ -329,6 +341,7 @@ class Connection implements SocketIoConnection, Resource {
     if (this.state !== OPEN) throw this.scope.fail(this.closedError(), `${this.label} emit ${event}`);
     this.lastEmit = this.scope.begin();
     this.socket.emit(event, ...args);
+    this.scope.runtime.recorder.count(emitMetric(event));
   }
 
   ack<A extends SocketIoArgs>(event: string, args: readonly unknown[] = [], options: SocketIoAckOptions = {}): Promise<A> {
@@ -336,6 +349,7 @@ class Connection implements SocketIoConnection, Resource {
     if (this.state !== OPEN) return Promise.reject(this.scope.fail(this.closedError(), `${this.label} ${metric}`));
     const timeoutMs = parseDuration(options.timeout) ?? this.scope.runtime.timeoutMs;
     const start = this.scope.begin();
+    this.scope.runtime.recorder.count(emitMetric(event));
     return new Promise<A>((resolve, reject) => {
       // socket.io keeps the ack's timer and calls back with an error on timeout or disconnect;
       // which of the two it was is read from this connection's state, set before acks are failed.

@@ -79,7 +79,10 @@ export interface WaitOptions {
 }
 
 /**
- * One WebSocket connection. Messages that no `waitFor` has claimed yet wait in an inbox
+ * One WebSocket connection. Every data message counts: `ws.messages.sent` as it goes out (sends,
+ * queued sends when they go, app-level heartbeats) and `ws.messages.received` as it arrives,
+ * with its payload bytes; protocol pings and pongs are neither. Counters, not operations.
+ * Messages that no `waitFor` has claimed yet wait in an inbox
  * (at most 1000, the oldest dropped beyond that and counted as `ws.inbox_dropped`).
  *
  * With `reconnect`, the same object outlives its sockets: while it reconnects, `send`s wait
@@ -261,7 +264,9 @@ class Connection implements WsConnection {
   }
 
   private received(raw: Buffer, isBinary: boolean) {
-    this.scope.runtime.recorder.bytes(0, raw.length);
+    const rec = this.scope.runtime.recorder;
+    rec.bytes(0, raw.length);
+    rec.count('ws.messages.received');
     const msg = new Message(isBinary ? raw : raw.toString('utf8'), isBinary);
     for (const l of this.listeners) l(msg);
     const live = this.live;
@@ -515,7 +520,9 @@ class Connection implements WsConnection {
   // -- the scenario's API ---------------------------------------------------------------------
 
   private transmit(payload: string | Buffer) {
-    this.scope.runtime.recorder.bytes(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length, 0);
+    const rec = this.scope.runtime.recorder;
+    rec.bytes(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length, 0);
+    rec.count('ws.messages.sent');
     this.current.send(payload);
   }
 

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { recordJourneyFailure } from '../../../worker/engine/user';
+import type { Runtime } from '../../../worker/engine/scope';
+import { recordJourneyFailure, VirtualUser } from '../../../worker/engine/user';
+import { createHttpDispatcher } from '../../../worker/protocols/http-dispatcher';
 import { LoadError } from '../../../worker/protocols/errors';
 import { createTestRuntime, latency, metricNames, type TestRuntime } from '../../helpers/runtime';
 import { closeServers, HOST, refusedPort, startHttpCutMidBody, startHttpServer, startStallServer, startTcpServer, type HttpServer } from '../../helpers/servers';
@@ -277,5 +279,105 @@ describe('u.http against servers that fail', () => {
 
     expect((err as LoadError).code).toBe('EINVALIDURL');
     expect(rt.snapshot().errors).toEqual({ EINVALIDURL: 1 });
+  });
+});
+
+describe('u.http: connections and bytes equal what the server counted', () => {
+  /** A runtime whose dispatcher is the worker's own (createHttpDispatcher), as run-worker.ts builds it. */
+  function workerRuntime(target: string) {
+    rt = createTestRuntime({ target });
+    const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder: rt.recorder, keepAliveTimeoutMs: 10_000 });
+    const runtime: Runtime = { ...rt.runtime, dispatcher };
+    const users: VirtualUser[] = [];
+    return {
+      user: (id: number) => {
+        const u = new VirtualUser(id, runtime, 1, 0);
+        users.push(u);
+        return u;
+      },
+      close: async () => {
+        for (const u of users) u.scope.closeAll();
+        await dispatcher.destroy();
+      },
+    };
+  }
+
+  test('every connection the agent opens is in the connections gauge and the http.connections counter', async () => {
+    // `/bye` and `/once` answer with `connection: close`: the server ends that connection.
+    const server = await startHttpServer((req, res) => {
+      if (req.url !== '/keep') res.setHeader('connection', 'close');
+      res.end('ok');
+    });
+    const w = workerRuntime(server.url);
+    try {
+      // Three users at once, two requests each, keep-alive: three connections, all still open.
+      await Promise.all([1, 2, 3].map(async (id) => {
+        const u = w.user(id);
+        await u.http.get('/keep');
+        await u.http.get('/keep');
+      }));
+      let snap = rt.snapshot();
+      expect(server.accepted).toBe(3);
+      expect(snap.counters['http.connections']).toBe(server.accepted);
+      expect(snap.gauges.connectionsMax).toBe(server.accepted - server.closed);
+      expect(snap.gauges.connections).toBe(server.accepted - server.closed);
+
+      // The server closes each of them after one more answer: the gauge follows it down to 0.
+      await Promise.all([1, 2, 3].map((id) => w.user(id + 10).http.get('/bye')));
+      await server.closedAtLeast(3);
+      for (let i = 0; i < 100 && rt.recorder.openConnections > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      snap = rt.snapshot();
+      expect(snap.gauges.connections).toBe(server.accepted - server.closed);
+      expect(snap.gauges.connections).toBe(0);
+
+      // No keep-alive: one connection per request, one at a time.
+      const u = w.user(20);
+      for (let i = 0; i < 4; i++) await u.http.get('/once');
+      await server.closedAtLeast(7);
+      for (let i = 0; i < 100 && rt.recorder.openConnections > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      snap = rt.snapshot();
+      expect(server.accepted).toBe(7);
+      expect(snap.counters['http.connections']).toBe(4);
+      expect(snap.gauges.connectionsMax).toBe(1);
+      expect(snap.gauges.connections).toBe(0);
+      expect(snap.ops).toBe(4);
+    } finally {
+      await w.close();
+    }
+  });
+
+  test.each(['reset', 'close'] as const)('a response cut mid-body (%s): the body bytes that arrived count as received, the request as sent', async (how) => {
+    let requestBytes = 0;
+    let bodyBytesSent = 0;
+    const server = await startTcpServer((socket) => {
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: (\d+)/i.exec(buffered.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        requestBytes += length;
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100000\r\n\r\n');
+        const part = Buffer.alloc(3000, 0x62);
+        socket.write(part, () => {
+          bodyBytesSent += part.length;
+          // A reset (RST) discards what the client has not read yet: it comes long after the
+          // client could read the part. A close (FIN) comes after the part whenever it is read.
+          if (how === 'reset') setTimeout(() => socket.resetAndDestroy(), 200);
+          else socket.destroy();
+        });
+      });
+    });
+    rt = createTestRuntime({ target: `http://${HOST}:${server.port}` });
+    const err = await rt.user().http.post('/upload', 'x'.repeat(1234)).catch((e: unknown) => e);
+
+    expect((err as LoadError).code).toBe('ECONNRESET');
+    const snap = rt.snapshot();
+    expect(snap.errors).toEqual({ ECONNRESET: 1 });
+    expect(snap.ops).toBe(1);
+    expect(bodyBytesSent).toBe(3000);
+    expect(requestBytes).toBe(1234);
+    expect(snap.bytes).toEqual({ sent: requestBytes, received: bodyBytesSent });
   });
 });

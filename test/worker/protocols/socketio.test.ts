@@ -300,7 +300,7 @@ describe('u.socketio exchanging events', () => {
     expect(latency(snap, 'socketio.pong')?.count).toBe(1);
     expect(latency(snap, 'socketio.pong')!.minMs).toBeGreaterThanOrEqual(55);
     expect(latency(snap, 'socketio.stray')?.count).toBe(1);
-    expect(snap.counters).toEqual({ 'socketio.received pong': 2 });
+    expect(snap.counters).toEqual({ 'socketio.emit ping': 1, 'socketio.received pong': 2 });
     expect(snap.ops).toBe(2);
   });
 
@@ -395,7 +395,7 @@ describe('u.socketio exchanging events', () => {
     expect(conn.isConnected).toBe(true);
     const snap = rt.snapshot();
     expect(snap.errors).toEqual({ RangeError: 1 });
-    expect(snap.counters).toEqual({ 'socketio.received news': 2 });
+    expect(snap.counters).toEqual({ 'socketio.emit go': 1, 'socketio.received news': 2 });
   });
 
   test('a predicate that throws fails its wait with that error, counted once', async () => {
@@ -487,7 +487,7 @@ describe('u.socketio closing', () => {
     expect(conn.isConnected).toBe(false);
     const snap = rt.snapshot();
     expect(snap.errors).toEqual({ ECONNRESET: 2 });
-    expect(snap.counters).toEqual({ [`socketio.disconnect ${reason}`]: 1 });
+    expect(snap.counters).toEqual({ [`socketio.disconnect ${reason}`]: 1, 'socketio.emit slow': 1, 'socketio.emit bye': 1 });
     expect(snap.ops).toBe(3);
     expect(snap.gauges.connections).toBe(0);
     // Later operations fail at once, each counted.
@@ -533,10 +533,39 @@ describe('u.socketio closing', () => {
     await until(() => server.io.engine.clientsCount === 0, 'every transport closed');
     const snap = rt.snapshot();
     expect(snap.errors).toEqual({});
-    expect(snap.counters).toEqual({});
+    expect(snap.counters).toEqual({ 'socketio.emit slow': 1 });
     expect(snap.gauges).toMatchObject({ connections: 0, connectionsMax: 5 });
     // Closing again is harmless.
     u.scope.closeAll();
     expect(rt.recorder.openConnections).toBe(0);
+  });
+});
+
+describe('u.socketio: emits counted as the server received them', () => {
+  test('emit, request and ack each count socketio.emit <event>: a counter per event, not an operation', async () => {
+    const receivedByServer = new Map<string, number>();
+    const server = await startIoServer({
+      onConnection: (socket) => {
+        socket.onAny((event: string) => receivedByServer.set(event, (receivedByServer.get(event) ?? 0) + 1));
+        socket.on('order', (_n: number, ack?: (ok: boolean) => void) => ack?.(true));
+        socket.on('ask', () => socket.emit('answer'));
+      },
+    });
+    rt = createTestRuntime({ target: server.url });
+    const conn = await client().connect();
+    rt.snapshot(); // leave the connect out of what follows
+
+    for (let i = 0; i < 5; i++) conn.emit('view', i);
+    await conn.ack('order', [1]);
+    await conn.ack('order', [2]);
+    await conn.request('ask', [], 'answer');
+    await until(() => receivedByServer.get('view') === 5, 'the server has every view');
+
+    const snap = rt.snapshot();
+    expect(Object.fromEntries(receivedByServer)).toEqual({ view: 5, order: 2, ask: 1 });
+    const emits = Object.fromEntries(Object.entries(snap.counters).filter(([k]) => k.startsWith('socketio.emit ')).map(([k, v]) => [k.slice('socketio.emit '.length), v]));
+    expect(emits).toEqual(Object.fromEntries(receivedByServer));
+    // Operations: the two acks and the request's response, not the emits.
+    expect(snap.ops).toBe(3);
   });
 });

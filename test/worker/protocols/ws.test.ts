@@ -269,3 +269,42 @@ describe('u.ws against servers that fail', () => {
     expect(snap.gauges.connections).toBe(0);
   });
 });
+
+describe('u.ws: messages counted as the server counted them', () => {
+  test('ws.messages.sent and ws.messages.received equal the server\'s messages in and out; pings are not messages', async () => {
+    let serverIn = 0;
+    let serverOut = 0;
+    const server = await startWsServer({
+      onConnection: (ws) => {
+        const send = (data: string) => {
+          serverOut++;
+          ws.send(data);
+        };
+        send('welcome');
+        send('news');
+        ws.on('message', (data) => {
+          serverIn++;
+          // Heartbeats get one reply; everything else two.
+          if (data.toString() === 'hb') return send('hb-ok');
+          send(`echo ${data}`);
+          send('tick');
+        });
+      },
+    });
+    rt = createTestRuntime({ target: server.url });
+    const conn = await rt.user().ws.connect(undefined, { heartbeat: { interval: '50ms', message: 'hb', expect: (m) => m.text() === 'hb-ok' } });
+    for (let i = 0; i < 4; i++) await conn.request(`m${i}`, (m) => m.text() === `echo m${i}`);
+    await conn.send('last');
+    await conn.ping();
+    await new Promise((r) => setTimeout(r, 120)); // a heartbeat or two
+    await conn.close();
+    await server.closedAtLeast(1);
+
+    const snap = rt.snapshot();
+    expect(serverIn).toBeGreaterThanOrEqual(6);
+    expect(snap.counters['ws.messages.sent']).toBe(serverIn);
+    expect(snap.counters['ws.messages.received']).toBe(serverOut);
+    // Counters are not operations: the connect, 4 requests, the ping and the answered heartbeats.
+    expect(snap.ops).toBe(1 + 4 + 1 + (latency(snap, 'ws.heartbeat')?.count ?? 0));
+  });
+});

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
  *   false no answer carries the header (as some S3-compatible stores);
  * - with `conditionalWrites`, PutObject with `If-None-Match: *` gets 412 PreconditionFailed when
  *   the object exists (s3rver 4.0.4 ignores the header and overwrites). Conditional PUTs are
- *   handled one at a time, so two writers of one key cannot both win.
+ *   handled one at a time, so two writers of one key cannot both win. With
+ *   `loseFirstConditionalAnswer`, the first one is stored and its answer lost (connection cut).
  * Everything else is passed to s3rver as it is. `counts` are what this server saw.
  */
 export interface S3FrontOptions {
@@ -22,6 +23,8 @@ export interface S3FrontOptions {
   readonly regionHeader?: boolean;
   /** @default false */
   readonly conditionalWrites?: boolean;
+  /** Store the first conditional PUT, then cut the connection instead of answering (a lost response). @default false */
+  readonly loseFirstConditionalAnswer?: boolean;
 }
 
 export interface S3FrontCounts {
@@ -50,10 +53,15 @@ export async function startS3Front(o: S3FrontOptions): Promise<S3Front> {
   const counts: S3FrontCounts = { signedFor: {}, headBucket: 0, getBucketLocation: 0, redirected: {}, conditionalPuts: 0, preconditionFailed: 0 };
   let conditionalChain: Promise<unknown> = Promise.resolve();
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, extraHeaders: Record<string, string> = {}) => {
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, extraHeaders: Record<string, string> = {}, loseAnswer = false) => {
     const out = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        if (loseAnswer) {
+          answer.resume();
+          answer.on('end', () => res.socket?.destroy());
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...extraHeaders });
         answer.pipe(res);
       },
@@ -108,6 +116,7 @@ export async function startS3Front(o: S3FrontOptions): Promise<S3Front> {
     if (isBucket && req.method === 'HEAD') return forward(req, res, regionHeader);
     if (o.conditionalWrites && req.method === 'PUT' && !isBucket && req.headers['if-none-match'] === '*') {
       counts.conditionalPuts++;
+      const loseAnswer = o.loseFirstConditionalAnswer === true && counts.conditionalPuts === 1;
       req.pause();
       conditionalChain = conditionalChain.then(async () => {
         if (await exists(url.pathname)) {
@@ -119,7 +128,7 @@ export async function startS3Front(o: S3FrontOptions): Promise<S3Front> {
         }
         await new Promise<void>((resolve) => {
           res.on('close', resolve);
-          forward(req, res);
+          forward(req, res, {}, loseAnswer);
         });
       }).catch((err: unknown) => res.destroy(err as Error));
       return undefined;

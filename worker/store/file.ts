@@ -53,8 +53,8 @@ export class FileStore implements Store {
 
   /**
    * Writes a temporary file, then hard-links it to `key`: link(2) refuses an existing name
-   * (EEXIST → StoreError `STORE_EXISTS`), so of two writers exactly one wins and the object is
-   * whole from the moment it appears. The temporary file is removed either way. On a
+   * (EEXIST → StoreError `STORE_EXISTS`, unless it holds these very bytes), so of two writers
+   * exactly one wins and the object is whole from the moment it appears. The temporary file is removed either way. On a
    * filesystem without hard links, an exclusive create (`wx`) keeps write-once, but a reader
    * may then see the object before it is whole.
    */
@@ -67,6 +67,7 @@ export class FileStore implements Store {
       await linkOrCreate(tmp, file, body);
     } catch (err) {
       if (errnoCode(err) === 'EEXIST' && !(await isFolder(file))) {
+        if (await sameBytes(file, body)) return;
         throw new StoreError('STORE_EXISTS', `${this.url}: cannot write ${key}: it already exists and is written once only`, { cause: err });
       }
       throw await this.failure('write', key, err);
@@ -233,6 +234,12 @@ async function linkOrCreate(tmp: string, file: string, body: string | Uint8Array
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
     await fs.writeFile(file, body, { flag: 'wx' });
   }
+}
+
+/** True when `file` holds exactly `body`. */
+async function sameBytes(file: string, body: string | Uint8Array): Promise<boolean> {
+  const current = await fs.readFile(file);
+  return current.equals(typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
 }
 
 async function isFolder(p: string): Promise<boolean> {

@@ -48,7 +48,8 @@ export interface S3StoreOptions {
  *   (S3StoreOptions.region); a failed search is tried again by the next request.
  * - `put` is one PutObject: S3 makes it atomic, readers see the old or the new body.
  * - `putNew` is one PutObject with `If-None-Match: *`: S3 answers 412 when the key holds an
- *   object (and 409 while another conditional write of it is in progress): StoreError `STORE_EXISTS`.
+ *   object (and 409 while another conditional write of it is in progress): StoreError
+ *   `STORE_EXISTS`, unless the object is these very bytes (a retry whose first attempt landed).
  * - Every request is retried by the SDK (maxAttempts, exponential backoff with jitter); a
  *   failure after that rejects with a StoreError naming the store URL and the key, with the
  *   SDK's error as `cause`.
@@ -101,10 +102,18 @@ export class S3Store implements Store {
     } catch (err) {
       const { name, $metadata } = (err ?? {}) as SdkError;
       if ($metadata?.httpStatusCode === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict') {
+        // A retried request whose first attempt landed finds its own bytes: that is success.
+        if (await this.holds(key, body)) return;
         throw new StoreError('STORE_EXISTS', `${this.url}: cannot write ${key}: it already exists and is written once only`, { cause: err });
       }
       throw this.failure('write', key, err);
     }
+  }
+
+  /** True when `key` holds exactly `body`. */
+  private async holds(key: string, body: string | Uint8Array): Promise<boolean> {
+    const current = await this.get(key);
+    return current !== undefined && current.equals(typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   }
 
   async get(key: string): Promise<Buffer | undefined> {

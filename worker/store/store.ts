@@ -6,7 +6,9 @@
  * - `put` replaces the whole object; a reader sees the old or the new body, never a mix.
  * - `putNew` writes an object only if none exists at its key (write-once: snapshots, the plan,
  *   the scenario), atomically: of two writers of one key exactly one wins, the other rejects
- *   with StoreError `STORE_EXISTS` and the object keeps the winner's body. Never replaces.
+ *   with StoreError `STORE_EXISTS` and the object keeps the winner's body. Never replaces. A key
+ *   that already holds exactly the same bytes resolves: a request retried after its first
+ *   attempt landed (a lost response) is not a conflict.
  * - `get` of an absent key resolves to `undefined` (an expected outcome, not an error).
  * - `list(prefix)` returns every key under `prefix`, sorted, however many there are.
  * - Failures reject with a StoreError (errors.ts): a stable `code` and one line naming the
@@ -19,7 +21,7 @@ export interface Store {
   /**
    * Writes `body` at `key` only if no object is there yet (S3: a conditional PutObject with
    * `If-None-Match: *`; files: a hard link that refuses to replace). Rejects with StoreError
-   * `STORE_EXISTS` when one is, leaving it untouched.
+   * `STORE_EXISTS` when one is, with other bytes, leaving it untouched.
    */
   putNew(key: string, body: string | Uint8Array): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;

@@ -163,6 +163,10 @@ describe.each([fileSubject(), s3Subject()])('Store contract: $name', (subject) =
     expect((await store.get('runs/r1/plan.json'))?.toString()).toBe('by put');
     await store.putNew('runs/r1/workers/0/snapshots/000002.json', Uint8Array.from([1, 2, 3]));
     expect(await store.get('runs/r1/workers/0/snapshots/000002.json')).toEqual(Buffer.from([1, 2, 3]));
+    // The same bytes again (a retried write whose first attempt landed) is no conflict.
+    await store.putNew('runs/r1/workers/0/snapshots/000002.json', Buffer.from([1, 2, 3]));
+    await store.putNew('runs/r1/workers/0/snapshots/000001.json', 'first');
+    await expect(store.putNew('runs/r1/workers/0/snapshots/000002.json', Uint8Array.from([1, 2]))).rejects.toMatchObject({ code: 'STORE_EXISTS' });
     expect(await store.list('runs/r1/')).toEqual([
       'runs/r1/plan.json',
       'runs/r1/workers/0/snapshots/000001.json',

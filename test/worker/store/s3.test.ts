@@ -348,6 +348,25 @@ describe('putNew: write-once objects', () => {
     }
   });
 
+  test('a retry after a lost answer finds its own bytes there: success, not STORE_EXISTS', async () => {
+    const front = await startS3Front({
+      upstream: server.endpoint,
+      bucket: server.bucket,
+      region: 'us-east-1',
+      conditionalWrites: true,
+      loseFirstConditionalAnswer: true,
+    });
+    try {
+      const store = open(`s3://${server.bucket}/lost`, { endpoint: front.endpoint, region: 'us-east-1', maxAttempts: 3 });
+      await store.putNew('runs/r1/workers/0/snapshots/000001.json', 'mine');
+      expect(front.counts.conditionalPuts).toBe(2);
+      expect(front.counts.preconditionFailed).toBe(1);
+      expect((await store.get('runs/r1/workers/0/snapshots/000001.json'))?.toString()).toBe('mine');
+    } finally {
+      await front.close();
+    }
+  });
+
   test('of many writers of one key, exactly one wins', async () => {
     const front = await startS3Front({ upstream: server.endpoint, bucket: server.bucket, region: 'us-east-1', conditionalWrites: true });
     try {

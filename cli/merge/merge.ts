@@ -1,6 +1,10 @@
 import type { Histogram } from '../../worker/metrics/histogram';
 import { Counts, Entries, readEncoded } from './counts';
 import type { Snapshot } from '../../worker/metrics/snapshot';
+import { isRollup } from '../../worker/metrics/rollup';
+
+/** The most timeline points a report carries: longer runs get coarser points. */
+export const MAX_TIMELINE_POINTS = 300;
 
 /** A run's totals, merged from every snapshot of every worker. Latencies stay as histograms (µs). */
 export interface Merged {
@@ -56,8 +60,10 @@ export interface TimelinePoint {
 }
 
 /**
- * Adds every snapshot up. Percentiles come from the summed histograms, never from averaging
- * percentiles. Timeline points are the snapshots' end times rounded into `intervalMs` buckets.
+ * Adds every snapshot (or roll-up: worker/metrics/rollup.ts; the caller gives each interval
+ * once) up. Percentiles come from the summed histograms, never from averaging percentiles.
+ * Timeline points are the snapshots' end times rounded into buckets of whole `intervalMs`,
+ * coarser for long runs (at most MAX_TIMELINE_POINTS).
  * Each encoded histogram is read once, into the run's totals and its timeline point (counts.ts).
  */
 export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: number, runStart?: number): Merged {
@@ -87,6 +93,8 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
   }
   m.start = runStart ?? start;
   m.end = end;
+  // A few hundred points at most, whatever the run's length: whole intervals per point.
+  intervalMs = Math.max(intervalMs, Math.ceil((end - m.start) / MAX_TIMELINE_POINTS / intervalMs) * intervalMs);
 
   // Snapshots grouped by timeline point, so that one point's counts are summed, read and cleared
   // before the next: memory holds the totals and one point, however long the run.
@@ -121,7 +129,8 @@ export function mergeSnapshots(snapshots: readonly Snapshot[], intervalMs: numbe
         }
         countsFor(totals, name).add(entries);
         countsFor(point, name).add(entries);
-        if (s.health.saturated) m.saturatedCounts.set(name, (m.saturatedCounts.get(name) ?? 0) + entries.total);
+        const spoiled = isRollup(s) ? s.rollup.saturatedCounts[name] ?? 0 : s.health.saturated ? entries.total : 0;
+        if (spoiled > 0) m.saturatedCounts.set(name, (m.saturatedCounts.get(name) ?? 0) + spoiled);
       }
       sumInto(m.counters, s.counters);
       sumInto(m.errors, s.errors);
@@ -194,13 +203,14 @@ function addToWorker(m: Merged, s: Snapshot, errs: number) {
     w = { snapshots: 0, first: s.start, last: s.end, final: false, ops: 0, errors: 0, saturatedIntervals: 0, cpuMaxPct: 0, loopLagMaxMs: 0, rssMaxMb: 0, usersMax: 0, connectionsMax: 0 };
     m.workers.set(s.worker, w);
   }
-  w.snapshots++;
+  w.snapshots += isRollup(s) ? s.rollup.snapshots : 1;
   w.first = Math.min(w.first, s.start);
   w.last = Math.max(w.last, s.end);
   w.final ||= s.final;
   w.ops += s.ops;
   w.errors += errs;
-  if (s.health.saturated) w.saturatedIntervals++;
+  if (isRollup(s)) w.saturatedIntervals += s.rollup.saturatedIntervals;
+  else if (s.health.saturated) w.saturatedIntervals++;
   w.cpuMaxPct = Math.max(w.cpuMaxPct, s.health.cpuPct);
   w.loopLagMaxMs = Math.max(w.loopLagMaxMs, s.health.loopLagMaxMs);
   w.rssMaxMb = Math.max(w.rssMaxMb, s.health.rssMb);

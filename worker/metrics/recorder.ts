@@ -1,5 +1,6 @@
 import { createHistogram, encodeHistogram, recordMs, type Histogram } from './histogram';
 import type { Health, Snapshot } from './snapshot';
+import type { RollupBuilder } from './rollup';
 
 /**
  * Collects one worker's measurements for the current interval. Single-threaded: every call
@@ -25,10 +26,14 @@ export class Recorder {
   private seq = 0;
   private intervalStart: number;
 
-  /** @param start epoch ms when the first interval begins */
+  /**
+   * @param start epoch ms when the first interval begins
+   * @param rollups given every snapshot as it is cut, with the interval's histograms
+   */
   constructor(
     private readonly worker: number,
     start = Date.now(),
+    private readonly rollups?: RollupBuilder,
   ) {
     this.intervalStart = start;
   }
@@ -112,10 +117,7 @@ export class Recorder {
   /** Ends the current interval at `now` (epoch ms) and returns its snapshot. */
   cut(health: Health, final: boolean, now = Date.now()): Snapshot {
     const histograms: Record<string, string> = {};
-    for (const [name, h] of this.histograms) {
-      if (h.totalCount > 0) histograms[name] = encodeHistogram(h);
-      h.reset();
-    }
+    for (const [name, h] of this.histograms) if (h.totalCount > 0) histograms[name] = encodeHistogram(h);
     const snapshot: Snapshot = {
       v: 1,
       worker: this.worker,
@@ -135,6 +137,8 @@ export class Recorder {
       gauges: { users: this.users, usersMax: this.usersMax, connections: this.connections, connectionsMax: this.connectionsMax },
       health,
     };
+    this.rollups?.add(snapshot, this.histograms);
+    for (const h of this.histograms.values()) h.reset();
     this.counters.clear();
     this.errors.clear();
     this.checks.clear();

@@ -7,14 +7,15 @@ import type { Report } from '../../cli/report/types';
 import { FileStore } from '../../worker/store/file';
 import { layout } from '../../worker/store/layout';
 import { putJson } from '../../worker/store/store';
+import { chromiumExecutable } from '../helpers/chromium';
 import { ROOT, rmTemp, runCli, tempDir } from '../helpers/cli';
 import { syntheticReport, syntheticRun } from '../helpers/synthetic-report';
 
 /**
- * report.html in a real headless Chromium (Debian's `chromium` package; .ci/run installs it).
- * No skipping: without the browser these tests fail and say how to get it.
+ * report.html in a real headless Chromium: the one inside the @sparticuz/chromium devDependency,
+ * so `npm ci` alone is enough (see test/helpers/chromium.ts for the order it is looked up in).
+ * No skipping: without a browser these tests fail and say how to get one.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 /** What the tests touch in the page (the project compiles without the DOM library). */
@@ -44,18 +45,19 @@ interface Opened {
 describe('report.html in headless Chromium', () => {
   let dir: string;
   let context: BrowserContext | undefined;
+  let executable = 'a headless Chromium';
 
   beforeAll(async () => {
     dir = tempDir();
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: these tests drive a real Chromium. Install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does).`);
-    }
+    executable = await chromiumExecutable();
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-      executablePath: CHROMIUM,
+      executablePath: executable,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1360, height: 900 },
       deviceScaleFactor: 1,
+      // A fixed locale: the bundled headless shell otherwise derives `en-US@posix` from LANG=C.UTF-8, which Intl refuses.
+      locale: 'en-US',
       offline: true,
     });
   }, 60_000);
@@ -66,7 +68,7 @@ describe('report.html in headless Chromium', () => {
   });
 
   async function open(file: string): Promise<Opened> {
-    if (!context) throw new Error(`no browser: ${CHROMIUM} could not be launched (see the beforeAll error)`);
+    if (!context) throw new Error(`no browser: ${executable} could not be launched (see the beforeAll error)`);
     const page = await context.newPage();
     const problems: string[] = [];
     const url = pathToFileURL(file).href;

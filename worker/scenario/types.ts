@@ -29,6 +29,14 @@ export interface ClosedLoad {
   duration: Duration;
   /** Users are started evenly over this time. @default 0 */
   rampUp?: Duration;
+  /**
+   * Pause of a user after an iteration that threw (a network failure, an exception), so that a
+   * failing target is not hammered in a tight loop: `min`, doubling after each further failed
+   * iteration up to `max`, back to none after an iteration that did not throw. An HTTP error
+   * status is returned, not thrown, and does not pause. `false`: loop again at once.
+   * @default { min: '1s', max: '30s' }
+   */
+  backoff?: { min?: Duration; max?: Duration } | false;
 }
 
 export type Load = OpenLoad | ClosedLoad;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,28 +41,71 @@ test('a put that fails removes its temporary file', async () => {
   expect(filesUnder(root)).toEqual(['runs/r1/workers/0/status.json']);
 });
 
-test('a put cut short by the file-size limit removes its half-written file and says so (EFBIG)', async () => {
-  // A real write failure: the child may write at most 1 KiB per file (ulimit -f 1).
-  const bundle = path.join(dir, 'file-store.js');
-  buildSync({ entryPoints: [path.resolve(__dirname, '../../../worker/store/file.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'silent' });
-  const root = path.join(dir, 'efbig');
+/** worker/store/file.ts bundled for a child process, once. */
+let bundled: string | undefined;
+function fileStoreBundle(): string {
+  bundled ??= path.join(dir, 'file-store.js');
+  if (!fs.existsSync(bundled)) {
+    buildSync({ entryPoints: [path.resolve(__dirname, '../../../worker/store/file.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundled, logLevel: 'silent' });
+  }
+  return bundled;
+}
+
+/**
+ * Runs `new FileStore(root).put(key, bytes)` in a child started as
+ * `<wrapper…> sh -c '<setup> && exec node …'`, and returns what it settled with: { ok } or the
+ * error's name, code and message.
+ */
+async function putInChild(wrapper: string[], setup: string, root: string, key: string, bytes: number): Promise<Record<string, unknown>> {
   const script = `
-    const { FileStore } = require(${JSON.stringify(bundle)});
-    const store = new FileStore(${JSON.stringify(root)});
-    store.put('runs/r1/scenario.js', Buffer.alloc(64 * 1024, 120)).then(
+    const { FileStore } = require(${JSON.stringify(fileStoreBundle())});
+    new FileStore(${JSON.stringify(root)}).put(${JSON.stringify(key)}, Buffer.alloc(${bytes}, 120)).then(
       () => console.log(JSON.stringify({ ok: true })),
       (err) => console.log(JSON.stringify({ name: err.name, code: err.code, message: err.message })),
     );`;
-  const child = spawn('bash', ['-c', 'ulimit -f 1 && exec "$0" -e "$1"', process.execPath, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...wrapper, 'sh', '-c', `${setup} && exec "$0" -e "$1"`, process.execPath, script];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let err = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
-  await new Promise((resolve) => child.on('close', resolve));
-  expect(JSON.parse(out)).toEqual({
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  if (out === '') throw new Error(`child exited ${code} without a result: ${err}`);
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
+test('a put cut short by the file-size limit removes its half-written file and says so (EFBIG)', async () => {
+  // A real write failure: the child may write at most 1 KiB per file (ulimit -f 1).
+  const root = path.join(dir, 'efbig');
+  expect(await putInChild([], 'ulimit -f 1', root, 'runs/r1/scenario.js', 64 * 1024)).toEqual({
     name: 'StoreError',
     code: 'STORE_FULL',
     message: `file://${root}: cannot write runs/r1/scenario.js: file too large for this process's limit (ulimit -f); raise it or point --store elsewhere`,
   });
   expect(filesUnder(root)).toEqual([]);
+});
+
+/** True when this machine lets a process mount a read-only tmpfs in a mount namespace of its own. */
+function canMountReadOnly(): boolean {
+  const probe = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs -o ro tmpfs ${JSON.stringify(dir)}`], { stdio: 'ignore' });
+  return probe.status === 0;
+}
+
+test('a read-only filesystem is named as one (EROFS), not as a missing file', async () => {
+  if (!canMountReadOnly()) {
+    // Needs root or user namespaces; the /proc case below covers the ENOENT answer everywhere.
+    console.warn('skipped: cannot mount a read-only tmpfs here (unshare -m)');
+    return;
+  }
+  const root = path.join(dir, 'read-only');
+  fs.mkdirSync(root);
+  // The mount lives in the child's own mount namespace only, and ends with it.
+  const result = await putInChild(['unshare', '-m'], `mount -t tmpfs -o ro tmpfs ${JSON.stringify(root)}`, root, 'runs/r1/plan.json', 10);
+  expect(result).toEqual({
+    name: 'StoreError',
+    code: 'STORE_READ_ONLY',
+    message: `file://${root}: cannot write runs/r1/plan.json: the filesystem is read-only; point --store at a writable folder`,
+  });
 });
 
 test('a store path that is a regular file is named as one, at open and at the first write', async () => {

@@ -9,7 +9,7 @@ import { RawEventWriter } from './metrics/raw-events';
 import { WORKER_EXIT, type Plan, type WorkerStatus } from './plan/plan';
 import { evaluateScenario, scenarioFrom } from './scenario/load';
 import { layout } from './store/layout';
-import { getJson, putJson, type Store } from './store/store';
+import { getJson, putJson, putNewJson, type Store } from './store/store';
 import { say } from './stdio';
 import { openWorkerData } from './data/open';
 import { attachData } from './data/set';
@@ -115,7 +115,9 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   if (opened && 'exit' in opened) return fail(opened.exit, opened.message);
   if (opened) attachData(runtime, opened.data.sets);
 
-  // Snapshots are written in order, one at a time; a failed write is retried with the next one.
+  // Snapshots are written in order, one at a time, write-once (putNew: a retry of a write that
+  // landed resolves); a failed write is retried with the next one. A conflict (STORE_EXISTS:
+  // another process wrote this worker's snapshot) never clears and ends the worker with exit 2.
   const unsent: ReturnType<Recorder['cut']>[] = [];
   let writing: Promise<void> = Promise.resolve();
   let storeFailure: Error | undefined;
@@ -127,7 +129,7 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
       while (unsent.length > 0) {
         const s = unsent[0];
         try {
-          await putJson(store, layout.snapshot(runId, index, s.seq), s);
+          await putNewJson(store, layout.snapshot(runId, index, s.seq), s);
           unsent.shift();
           storeFailure = undefined;
         } catch (err) {

@@ -7,6 +7,7 @@ import { createWsClient, type WsClient } from '../protocols/ws';
 import { createTcpClient, type TcpClient } from '../protocols/tcp';
 import { createSocketIoClient, type SocketIoClient } from '../protocols/socketio';
 import type { User } from '../scenario/types';
+import { TIMER_MAX_MS } from '../scenario/limits';
 import { dataViews } from '../data/set';
 import type { DataViews } from '../data/types';
 
@@ -79,10 +80,11 @@ export class VirtualUser implements User {
     const signal = this.runtime.signal;
     if (signal.aborted) return Promise.reject(new StopError());
     return new Promise((resolve, reject) => {
+      // Node fires a timer longer than 2^31-1 ms after 1 ms: longer thinks are clamped (the run's deadline comes first).
       const timer = setTimeout(() => {
         forget();
         resolve();
-      }, seconds * 1000);
+      }, Math.min(Math.max(0, seconds * 1000), TIMER_MAX_MS));
       const forget = onAbort(signal, () => {
         clearTimeout(timer);
         reject(new StopError());

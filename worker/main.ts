@@ -10,6 +10,7 @@ import { openStore } from './store/open';
 import { WORKER_EXIT } from './plan/plan';
 import { errorCode } from './protocols/errors';
 import { guardStdio, say } from './stdio';
+import { killAfter } from './watchdog';
 
 /** Stray errors from scenario code told on stderr, one line each; beyond it only their number, at exit. */
 const STRAY_LINES_MAX = 20;
@@ -43,7 +44,7 @@ async function main(): Promise<number> {
   };
   process.on('uncaughtException', recordStray);
   process.on('unhandledRejection', recordStray);
-  const code = await runWorker({ store, runId: values.run, index, api }, stop.signal);
+  const code = await runWorker({ store, runId: values.run, index, api, backstop: killAfter }, stop.signal);
   if (strays > STRAY_LINES_MAX) say(`worker ${index}: ${strays} uncaught errors in scenario code in all`);
   return code;
 }

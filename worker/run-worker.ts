@@ -27,7 +27,16 @@ export interface WorkerOptions {
   stopPollMs?: number;
   /** Where problems are told (one line each). @default stderr */
   log?: (line: string) => void;
+  /**
+   * Called once the plan is read with how long from now, ms, the process must be gone whatever
+   * happens (the hard stop plus the time it gets to exit): the worker process arms a backstop
+   * that does not depend on its event loop. @default none
+   */
+  backstop?: (ms: number) => void;
 }
+
+/** Beyond the deadline's own exit (DEADLINE_STATUS_MS), what the backstop allows, ms. */
+const BACKSTOP_SLACK_MS = 1000;
 
 /**
  * One worker's whole life: read plan and scenario, run the share of the load, write a snapshot
@@ -151,6 +160,7 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
     void fail(WORKER_EXIT.deadline, `hard stop: still running ${plan!.hardStopMs} ms after start`).finally(exit);
   }, plan.hardStopMs);
   hardStop.unref();
+  o.backstop?.(plan.hardStopMs + DEADLINE_STATUS_MS + BACKSTOP_SLACK_MS);
 
   let stopPoll: NodeJS.Timeout | undefined;
   const watchStop = () => {

@@ -127,3 +127,17 @@ test('with its stderr reader gone, a worker still honours SIGTERM', async () => 
   const status = JSON.parse(fs.readFileSync(path.join(dir, 'runs/r2/workers/0/status.json'), 'utf8'));
   expect(status).toMatchObject({ state: 'done', completed: false });
 });
+
+test('a worker whose event loop never comes back (a scenario stuck in while (true)) is still gone shortly after its deadline', async () => {
+  const hardStopMs = 2000;
+  const stuck = `module.exports = { default: { name: 'stuck', load: { users: 1, duration: '1s' }, async user() { for (;;); } } };`;
+  writeClosedRun(dir, 'r3', { scenario: stuck, users: 1, loadMs: 1000, graceMs: 500, hardStopMs });
+  const started = Date.now();
+  const proc = spawn(process.execPath, [WORKER, '--store', `file://${dir}`, '--run', 'r3', '--worker', '0'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  child = proc;
+  const exit = new Promise<NodeJS.Signals | null>((resolve) => proc.once('exit', (_code, signal) => resolve(signal)));
+  // The deadline, the 2 s the worker gets to say why, and the backstop's 1 s slack.
+  expect(await waitGone(proc.pid!, hardStopMs + 2000 + 1000 + 2000)).toBe(true);
+  expect(await exit).toBe('SIGKILL');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(hardStopMs);
+});

@@ -21,7 +21,9 @@ describe('loadfarm hold', () => {
     const server = await startCountingTcpServer();
     try {
       const store = path.join(dir, 'store-all');
-      const res = await runCli(['hold', server.url, '-c', '600', '--delay', '1ms', '--hold', '1s', '--workers', '2', '--store', store, '--json']);
+      // Each worker dials its 300 over 300 ms, then holds 2 s: all 600 are open together for 2 s, less
+      // the gap between the two workers' starts.
+      const res = await runCli(['hold', server.url, '-c', '600', '--delay', '1ms', '--hold', '2s', '--workers', '2', '--store', store, '--json']);
       await server.allClosed(600);
       expect(res.code).toBe(0);
       // The server's own count: every connection open at the same time, for most of the hold.

@@ -109,11 +109,11 @@ function readRecords(name: string, d: DataSource, file: string): ReadSet | { pro
     part = undefined;
   };
   for (const r of fileRecords(file, d.format === 'csv' ? 'csv' : 'lines')) {
-    const text = r.bytes.toString('utf8');
-    if (isBlank(text)) {
+    if (isBlank(r.bytes)) {
       if (part) part.end = r.end;
       continue;
     }
+    const text = r.bytes.toString('utf8');
     if (d.format === 'csv' && columns === undefined) {
       const header = parseCsvRecord(stripBreak(text), r.line);
       if (!Array.isArray(header)) return { problems: [`:${header.line}:${header.column}: header: ${header.message}`] };

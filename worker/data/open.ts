@@ -67,6 +67,7 @@ export async function openWorkerData(o: OpenDataOptions): Promise<{ data: Worker
           if (memory) memory.add(bytes.toString('utf8'));
           else file!.add(bytes);
         });
+        file?.flush();
       }
       const start = planned.whole && planned.rows > 0 ? (planned.slices[o.index]?.first ?? 0) % planned.rows : 0;
       sets.set(name, new DataSet(name, planned, source, start, planned.onExhausted === 'stop' ? stopRun : undefined));
@@ -106,7 +107,7 @@ function forEachRecord(body: Buffer, kind: 'csv' | 'lines', each: (bytes: Buffer
   for (const end of ends) {
     const bytes = body.subarray(start, end);
     start = end;
-    if (isBlank(bytes.toString('utf8'))) continue;
+    if (isBlank(bytes)) continue;
     each(bytes, k++);
   }
 }

@@ -51,9 +51,13 @@ export function stripBreak(text: string): string {
   return text;
 }
 
-/** True for a record that holds nothing but its line break: skipped everywhere. */
-export function isBlank(text: string): boolean {
-  return stripBreak(text).trim() === '';
+/** True for a record of nothing but spaces, tabs and line breaks: skipped everywhere (CLI and worker alike). */
+export function isBlank(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false;
+  }
+  return true;
 }
 
 /** A problem in a CSV file: 1-based line and column. */

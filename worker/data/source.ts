@@ -35,27 +35,44 @@ export class FileSource implements RowSource {
   private n = 0;
   private size = 0;
   private scratch = Buffer.allocUnsafe(4096);
+  /** Added records that lie next to each other in one buffer, written by one call at flush(). */
+  private run: { ab: ArrayBufferLike; start: number; end: number } | undefined;
 
-  /** `expected`: how many records will be added (the offsets are sized for it). */
+  /** `expected`: how many records will be added (the offsets grow past it if need be). */
   constructor(readonly file: string, expected: number) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = fs.openSync(file, 'w+');
-    this.offsets = new Float64Array(expected + 1);
+    this.offsets = new Float64Array(Math.max(1, expected) + 1);
   }
   get count() {
     return this.n;
   }
-  add(bytes: Uint8Array): void {
+
+  /** Adds a record; call flush() before reading and before the memory of `bytes` is reused. */
+  add(bytes: Buffer): void {
     if (this.n + 1 >= this.offsets.length) {
       const grown = new Float64Array(this.offsets.length * 2);
       grown.set(this.offsets);
       this.offsets = grown;
     }
-    fs.writeSync(this.fd, bytes, 0, bytes.length, this.size);
-    this.size += bytes.length;
+    const start = bytes.byteOffset;
+    if (this.run && this.run.ab === bytes.buffer && this.run.end === start) this.run.end += bytes.length;
+    else {
+      this.flush();
+      this.run = { ab: bytes.buffer, start, end: start + bytes.length };
+    }
     this.n++;
-    this.offsets[this.n] = this.size;
+    this.offsets[this.n] = this.offsets[this.n - 1] + bytes.length;
   }
+
+  flush(): void {
+    if (!this.run) return;
+    const { ab, start, end } = this.run;
+    fs.writeSync(this.fd, new Uint8Array(ab, start, end - start), 0, end - start, this.size);
+    this.size += end - start;
+    this.run = undefined;
+  }
+
   record(i: number): string {
     const start = this.offsets[i];
     const len = this.offsets[i + 1] - start;
@@ -63,7 +80,9 @@ export class FileSource implements RowSource {
     fs.readSync(this.fd, this.scratch, 0, len, start);
     return this.scratch.toString('utf8', 0, len);
   }
+
   close(): void {
+    this.flush();
     fs.closeSync(this.fd);
     fs.rmSync(this.file, { force: true });
   }

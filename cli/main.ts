@@ -13,6 +13,7 @@ import { runsCommand } from './commands/runs';
 import { attachCommand } from './commands/attach';
 import { stopCommand } from './commands/stop';
 import { targetsCommand } from './commands/targets';
+import { importCommand } from './commands/import';
 
 const program = new Command('loadfarm')
   .description('a load-testing farm as code: local worker processes or a throwaway AWS fleet, one merged report')
@@ -33,6 +34,7 @@ program.addCommand(runsCommand());
 program.addCommand(attachCommand());
 program.addCommand(stopCommand());
 program.addCommand(targetsCommand());
+program.addCommand(importCommand());
 for (const cmd of program.commands) cmd.exitOverride();
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -88,14 +88,14 @@ export function generateScenario(entries: HarEntry[], o: ImportOptions): Importe
           headerVars.set(k, name);
           say(`const ${name} = ${expr};${expr.startsWith("'") ? ' // as recorded' : ''}`);
         }
-        hdrs.push(`${key(n)}: ${name}`);
+        hdrs.push(key(n) === name ? name : `${key(n)}: ${name}`);
       } else hdrs.push(`${key(n)}: ${expr}`);
     }
     const named = groupIds(url.pathname);
     if (named !== url.pathname) opts.push(`name: ${lit(named)}`);
     if (hdrs.length > 0) opts.push(`headers: { ${hdrs.join(', ')} }`);
     const body = bodyExpr(e, available);
-    const call = body === undefined ? `u.http.request(${lit(method)}, ${templ(where, available)}${opts.length ? `, { ${opts.join(', ')} }` : ''})` : `u.http.request(${lit(method)}, ${templ(where, available)}, { ${[`body: ${body}`, ...opts].join(', ')} })`;
+    const call = httpCall(method, templ(where, available), body, opts);
     say(`${responseUsed.has(i) ? `const res${i + 1} = ` : ''}await ${call};`);
     for (const v of vars.filter((x) => x.from === i)) {
       if ('json' in v.where) {
@@ -153,6 +153,16 @@ export function generateScenario(entries: HarEntry[], o: ImportOptions): Importe
   return { code, requests: kept.length, droppedStatic: sel.droppedStatic, droppedHosts: sel.droppedHosts, variables: vars.length, origin: sel.origin };
 }
 
+/** `u.http.get(url, { … })`, `u.http.post(url, body, { … })`, or `u.http.request(METHOD, …)` for other methods. */
+function httpCall(method: string, url: string, body: string | undefined, opts: string[]): string {
+  const options = opts.length > 0 ? `{ ${opts.join(', ')} }` : undefined;
+  const m = method.toLowerCase();
+  if (['post', 'put', 'patch'].includes(m)) return `u.http.${m}(${[url, body ?? 'undefined', ...(options ? [options] : [])].join(', ')})`;
+  if (body === undefined && ['get', 'head', 'delete'].includes(m)) return `u.http.${m}(${[url, ...(options ? [options] : [])].join(', ')})`;
+  const all = [...(body === undefined ? [] : [`body: ${body}`]), ...opts];
+  return `u.http.request(${[lit(method), url, ...(all.length ? [`{ ${all.join(', ')} }`] : [])].join(', ')})`;
+}
+
 /** The request body as an expression: a JSON literal, a form or text as a string; undefined when none. */
 function bodyExpr(e: HarEntry, vars: readonly Var[]): string | undefined {
   const pd = e.request.postData;
@@ -177,7 +187,7 @@ function varName(f: Found, from: HarEntry): string {
   const keys = f.where.json.filter((p): p is string => typeof p === 'string');
   const last = keys[keys.length - 1];
   if (last === undefined) return 'value';
-  if (/^(id|key|value|token)$/i.test(last)) {
+  if (/^(id|key|value)$/i.test(last)) {
     const parent = keys[keys.length - 2] ?? lastWord(from);
     if (parent) return identifier([singular(parent), last]);
   }

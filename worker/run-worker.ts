@@ -10,6 +10,8 @@ import { WORKER_EXIT, type Plan, type WorkerStatus } from './plan/plan';
 import { evaluateScenario, scenarioFrom } from './scenario/load';
 import { layout } from './store/layout';
 import { getJson, putJson, putNewJson, type Store } from './store/store';
+import { RollupBuilder } from './metrics/rollup';
+import type { Snapshot } from './metrics/snapshot';
 import { say } from './stdio';
 import { openWorkerData } from './data/open';
 import { attachData } from './data/set';
@@ -86,7 +88,8 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   }
   if ('problems' in loaded) return fail(WORKER_EXIT.badInput, `the scenario is not valid: ${loaded.problems.join('; ')}`);
 
-  const recorder = new Recorder(index);
+  const rollups = new RollupBuilder(plan.intervalMs);
+  const recorder = new Recorder(index, Date.now(), rollups);
   const events = plan.rawEvents ? new RawEventWriter(store, runId, index) : undefined;
   const health = new HealthMonitor();
   const cutController = new AbortController();
@@ -124,21 +127,24 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   if (opened && 'exit' in opened) return fail(opened.exit, opened.message);
   if (opened) attachData(runtime, opened.data.sets);
 
-  // Snapshots are written in order, one at a time, write-once (putNew: a retry of a write that
-  // landed resolves); a failed write is retried with the next one. A conflict (STORE_EXISTS:
-  // another process wrote this worker's snapshot) never clears and ends the worker with exit 2.
-  const unsent: ReturnType<Recorder['cut']>[] = [];
+  // Snapshots, then the roll-ups they completed, are written in order, one at a time,
+  // write-once (putNew: a retry of a write that landed resolves); a failed write is retried with
+  // the next one. A conflict (STORE_EXISTS: another process wrote this worker's snapshot) never
+  // clears and ends the worker with exit 2.
+  const unsent: { key: string; value: Snapshot }[] = [];
   let writing: Promise<void> = Promise.resolve();
   let storeFailure: Error | undefined;
   const flush = (final: boolean) => {
     events?.flush();
     if (final && events && events.dropped > 0) recorder.count('loadfarm.raw_events_dropped', events.dropped);
-    unsent.push(recorder.cut(health.take(), final));
+    const snapshot = { ...recorder.cut(health.take(), final), run: runId };
+    unsent.push({ key: layout.snapshot(runId, index, snapshot.seq), value: snapshot });
+    for (const r of rollups.take()) unsent.push({ key: layout.rollup(runId, index, r.rollup.level, r.rollup.seqFrom, r.rollup.seqTo), value: { ...r, run: runId } });
     writing = writing.then(async () => {
       while (unsent.length > 0) {
-        const s = unsent[0];
+        const { key, value } = unsent[0];
         try {
-          await putNewJson(store, layout.snapshot(runId, index, s.seq), s);
+          await putNewJson(store, key, value);
           unsent.shift();
           storeFailure = undefined;
         } catch (err) {

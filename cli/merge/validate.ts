@@ -1,4 +1,5 @@
 import type { Snapshot } from '../../worker/metrics/snapshot';
+import type { Rollup } from '../../worker/metrics/rollup';
 import type { Plan } from '../../worker/plan/plan';
 import { parseWorkerKey } from '../../worker/store/layout';
 
@@ -6,8 +7,8 @@ import { parseWorkerKey } from '../../worker/store/layout';
 const CLOCK_SLACK_MS = 60 * 60 * 1000;
 
 /**
- * Why a snapshot read at `key` must not be merged, or undefined when it may. A snapshot must be
- * the one its key names (run, worker, sequence number), of a worker the plan has, well formed
+ * Why a snapshot or roll-up read at `key` must not be merged, or undefined when it may. It must
+ * be the one its key names (run, worker, sequence number or covered range and level), of a worker the plan has, well formed
  * (numbers where the merge adds numbers), and inside the run's time window (after the plan, not in the future).
  */
 export function snapshotProblem(s: Snapshot, key: string, runId: string, plan: Plan | undefined): string | undefined {
@@ -17,8 +18,17 @@ export function snapshotProblem(s: Snapshot, key: string, runId: string, plan: P
   const run = (s as { run?: unknown }).run;
   if (run !== undefined && run !== runId) return `written by run ${String(run)}, not ${runId}`;
   if (s.worker !== where.index) return `says worker ${String(s.worker)}, but is stored under worker ${where.index}`;
-  const seq = Number(/snapshots\/(\d+)\.json$/.exec(where.rest)?.[1]);
-  if (s.seq !== seq) return `says sequence ${String(s.seq)}, but is stored as ${seq}`;
+  const rolled = /^rollups\/(1m|1h)\/(\d+)-(\d+)\.json$/.exec(where.rest);
+  if (rolled) {
+    const info = (s as Partial<Rollup>).rollup;
+    const [from, to] = [Number(rolled[2]), Number(rolled[3])];
+    if (!info || info.level !== rolled[1] || info.seqFrom !== from || info.seqTo !== to || s.seq !== from) return `is not the ${rolled[1]} roll-up of snapshots ${from}-${to} its key names`;
+    if (!(to >= from) || info.snapshots !== to - from + 1) return `covers ${String(info.snapshots)} snapshots, not ${to - from + 1}`;
+    if (typeof info.saturatedCounts !== 'object' || info.saturatedCounts === null) return 'its saturated counts are missing';
+  } else {
+    const seq = Number(/^snapshots\/(\d+)\.json$/.exec(where.rest)?.[1]);
+    if (s.seq !== seq) return `says sequence ${String(s.seq)}, but is stored as ${seq}`;
+  }
   if (plan && (where.index < 0 || where.index >= plan.workers.length)) return `worker ${where.index} is not in the plan (${plan.workers.length} workers)`;
   if (!isFiniteNumber(s.start) || !isFiniteNumber(s.end) || s.end < s.start) return 'its interval is not two ordered epoch times';
   if (!isFiniteNumber(s.ops) || s.ops < 0) return 'its operation count is not a number';

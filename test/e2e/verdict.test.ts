@@ -51,7 +51,7 @@ export default defineScenario({
     expect(r.errors).toEqual({ 'HTTP 503': seen });
     expect(r.errorRate).toBe(1);
     expect(r.checks).toEqual({ up: { pass: 0, fail: seen } });
-    expect(r.counters).toEqual({});
+    expect(r.counters).toEqual({ 'http.connections': server.accepted });
     expect(r.thresholds).toEqual([{ metric: 'errors', expression: 'rate < 0.6', actual: 1, ok: false }]);
     expect(r.status).toBe('thresholds-failed');
     expect(res.code).toBe(99);

@@ -5,6 +5,8 @@
  */
 export interface Snapshot {
   v: 1;
+  /** The run that wrote it (absent in old snapshots): a snapshot of another run is refused. */
+  run?: string;
   worker: number;
   seq: number;
   /** Interval bounds, epoch milliseconds. */

@@ -2,7 +2,7 @@ import { promises as fs, createWriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StoreError } from './errors';
-import type { Store } from './store';
+import type { ListOptions, Store } from './store';
 
 /**
  * A store in a local folder. Writes go to a temporary file (`<key>.<pid>.<random>.tmp`, never
@@ -88,7 +88,7 @@ export class FileStore implements Store {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
     // The prefix may end inside a name (runs/abc) or at a folder (runs/abc/).
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
@@ -98,7 +98,8 @@ export class FileStore implements Store {
     } catch (err) {
       throw await this.failure('list', prefix, err);
     }
-    return keys.filter((k) => k.startsWith(prefix) && !k.endsWith('.tmp')).sort();
+    const after = options.startAfter;
+    return keys.filter((k) => k.startsWith(prefix) && !k.endsWith('.tmp') && (after === undefined || k > after)).sort();
   }
 
   async listFolders(prefix: string): Promise<string[]> {

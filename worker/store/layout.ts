@@ -20,6 +20,10 @@ export const layout = {
   snapshotsPrefix: (runId: string, index: number) => `runs/${safe(runId)}/workers/${index}/snapshots/`,
   snapshot: (runId: string, index: number, seq: number) =>
     `runs/${safe(runId)}/workers/${index}/snapshots/${String(seq).padStart(6, '0')}.json`,
+  /** A worker's roll-ups of one level (worker/metrics/rollup.ts), keyed by the snapshots they cover. */
+  rollupsPrefix: (runId: string, index: number, level: string) => `runs/${safe(runId)}/workers/${index}/rollups/${level}/`,
+  rollup: (runId: string, index: number, level: string, seqFrom: number, seqTo: number) =>
+    `runs/${safe(runId)}/workers/${index}/rollups/${level}/${String(seqFrom).padStart(6, '0')}-${String(seqTo).padStart(6, '0')}.json`,
   rawEvents: (runId: string, index: number, part: number) =>
     `runs/${safe(runId)}/workers/${index}/events-${String(part).padStart(4, '0')}.ndjson.gz`,
 };

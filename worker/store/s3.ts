@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { StoreError, type StoreErrorCode } from './errors';
 import { regionOr, s3ClientConfig } from './s3-config';
 import { findBucketRegion, type SdkError } from './s3-region';
-import type { Store } from './store';
+import type { ListOptions, Store } from './store';
 import { storeLocation, type StoreLocation } from './url';
 
 // This file and s3-*.ts are the only ones that load the AWS SDK; open.ts imports this one
@@ -130,12 +130,16 @@ export class S3Store implements Store {
   }
 
   /** Follows continuation tokens to the end; keys relative to the store, sorted by UTF-16 code units. */
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
     const keys: string[] = [];
     try {
       const pages = paginateListObjectsV2(
         { client: await this.bucketClient(), pageSize: this.options.pageSize },
-        { Bucket: this.bucket, Prefix: this.keyPrefix + prefix },
+        {
+          Bucket: this.bucket,
+          Prefix: this.keyPrefix + prefix,
+          ...(options.startAfter !== undefined ? { StartAfter: this.keyPrefix + options.startAfter } : {}),
+        },
       );
       for await (const page of pages) {
         for (const object of page.Contents ?? []) {

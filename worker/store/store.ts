@@ -25,7 +25,11 @@ export interface Store {
    */
   putNew(key: string, body: string | Uint8Array): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
-  list(prefix: string): Promise<string[]>;
+  /**
+   * Every key under `prefix`, sorted; with `startAfter`, only the keys after it (S3's
+   * StartAfter): how a reader fetches what is new under a prefix without listing it all again.
+   */
+  list(prefix: string, options?: ListOptions): Promise<string[]>;
   /**
    * The names one level below `prefix` (which ends in '/'), like a folder listing: for
    * `runs/` the run ids, without reading every key of every run. Sorted.
@@ -33,6 +37,11 @@ export interface Store {
   listFolders(prefix: string): Promise<string[]>;
   /** Streams a large body (raw events) without holding it in memory. */
   putStream(key: string, body: NodeJS.ReadableStream): Promise<void>;
+}
+
+export interface ListOptions {
+  /** Only keys sorting after this one (it need not exist). */
+  startAfter?: string;
 }
 
 export async function getJson<T>(store: Store, key: string): Promise<T | undefined> {

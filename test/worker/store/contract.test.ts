@@ -185,6 +185,17 @@ describe.each([fileSubject(), s3Subject()])('Store contract: $name', (subject) =
     expect(await store.list('runs/r1/')).toEqual(['runs/r1/stop']);
   });
 
+  test('list with startAfter returns only the keys after it, across pages', async () => {
+    const { store } = subject.fresh();
+    const keys = Array.from({ length: 20 }, (_, i) => `runs/a/workers/0/snapshots/${String(i).padStart(6, '0')}.json`);
+    for (const key of [...keys, 'runs/a/workers/1/status.json', 'runs/a/plan.json']) await store.put(key, key);
+    const prefix = 'runs/a/workers/0/snapshots/';
+    expect(await store.list(prefix, { startAfter: keys[11] })).toEqual(keys.slice(12));
+    expect(await store.list(prefix, { startAfter: `${prefix}000003.json.x` })).toEqual(keys.slice(4));
+    expect(await store.list(prefix, { startAfter: keys[19] })).toEqual([]);
+    expect(await store.list(prefix, { startAfter: 'runs/' })).toEqual(keys);
+  });
+
   test('list returns every key under a prefix, sorted, whether the prefix ends mid-name or at /', async () => {
     const { store } = subject.fresh();
     const keys = [

@@ -112,11 +112,15 @@ export function classifyError(err: unknown): ClassifiedError {
     const name = typeof e.name === 'string' ? e.name : '';
     const code = typeof e.code === 'string' ? e.code : '';
     const status = e.$metadata?.httpStatusCode;
-    if (isThrottling(e)) return { kind: 'transient', code: name || 'throttled' };
+    const named = (fallback: string) => {
+      const base = name && name !== 'Error' ? name : fallback;
+      return typeof status === 'number' ? `${base} (HTTP ${status})` : base;
+    };
+    if (isThrottling(e)) return { kind: 'transient', code: named('throttled') };
     if (NETWORK_CODES.has(code)) return { kind: 'transient', code };
-    if (TRANSIENT_NAMES.has(name)) return { kind: 'transient', code: name };
-    if (typeof status === 'number' && (status >= 500 || status === 429)) return { kind: 'transient', code: name && name !== 'Error' ? `${name} (HTTP ${status})` : `HTTP ${status}` };
-    if (e.$retryable) return { kind: 'transient', code: name || 'retryable' };
+    if (TRANSIENT_NAMES.has(name)) return { kind: 'transient', code: named(name) };
+    if (typeof status === 'number' && (status >= 500 || status === 429)) return { kind: 'transient', code: named(`HTTP ${status}`).replace(/^HTTP (\d+) \(HTTP \1\)$/, 'HTTP $1') };
+    if (e.$retryable) return { kind: 'transient', code: named('retryable') };
   }
   const first = chain[0];
   const code = typeof first?.code === 'string' ? first.code : names.find((n) => n && n !== 'Error') ?? (err instanceof Error ? err.name : String(err));

@@ -7,7 +7,8 @@ import type { Report } from '../report/types';
 import { mapLimit } from '../merge/reader';
 import { Problems } from '../options';
 import { UsageError } from '../errors';
-import { checkWhere, openWhere, whereOptions, type WhereFlags } from '../run/where';
+import { checkWhere, openWhere, whereFlagsText, whereOptions, type WhereFlags } from '../run/where';
+import { readFleetRecord, type FleetRecord } from '../fleet/record';
 
 export interface RunListing {
   runId: string;
@@ -20,18 +21,43 @@ export interface RunListing {
 }
 
 /** Lists the newest `limit` runs in a store: from report.json when there is one, else plan and statuses. */
-export async function listRuns(store: Store, limit: number): Promise<RunListing[]> {
+export async function listRuns(store: Store, limit: number, now = Date.now(), where = ''): Promise<RunListing[]> {
   const ids = (await store.listFolders(layout.runsPrefix)).slice(-limit);
   const rows = await mapLimit(ids, 8, async (runId): Promise<RunListing | undefined> => {
     const [plan, report] = await Promise.all([getJson<Plan>(store, layout.plan(runId)), getJson<Report>(store, layout.report(runId))]);
     if (!plan) return undefined;
     if (report) return { runId, scenario: plan.scenario.name, workers: plan.workers.length, startedAt: report.startedAt, status: report.status, durationS: report.durationS };
-    const statuses = await Promise.all(plan.workers.map((w) => getJson<WorkerStatus>(store, layout.status(runId, w.index))));
-    const states = statuses.map((s) => s?.state ?? 'pending');
-    const status = states.some((s) => s === 'running' || s === 'starting' || s === 'stopping') ? 'running' : 'ended, not reported';
-    return { runId, scenario: plan.scenario.name, workers: plan.workers.length, startedAt: plan.createdAt, status, durationS: null };
+    const [statuses, record] = await Promise.all([
+      Promise.all(plan.workers.map((w) => getJson<WorkerStatus>(store, layout.status(runId, w.index)))),
+      readFleetRecord(store, runId),
+    ]);
+    return { runId, scenario: plan.scenario.name, workers: plan.workers.length, startedAt: plan.createdAt, status: liveStatus(plan, statuses, record, now, where), durationS: null };
   });
   return rows.filter((r): r is RunListing => r !== undefined);
+}
+
+/** Slack past a worker's hard stop before a status that still says running is not believed, ms. */
+const DEADLINE_SLACK_MS = 15_000;
+/** A fleet record that says its process is starting workers, unchanged for this long, was left by a process that is gone, ms. */
+const STARTER_GONE_MS = 30_000;
+
+/**
+ * What a run without a report is doing, from the workers' statuses and the fleet record:
+ * `running` while a worker runs within its deadline (or a live process is still starting
+ * workers); `interrupted: …` when workers were never started by a process that is gone;
+ * `ended, not reported` once every worker has ended or is past its deadline.
+ */
+export function liveStatus(plan: Plan, statuses: (WorkerStatus | undefined)[], record: FleetRecord | undefined, now: number, where = ''): string {
+  const running = statuses.some((st, i) => {
+    if (!st || (st.state !== 'running' && st.state !== 'starting' && st.state !== 'stopping')) return false;
+    const deadline = (st.startedAt ?? plan.createdAt + plan.workers[i].startOffsetMs) + plan.hardStopMs + DEADLINE_SLACK_MS;
+    return now < deadline;
+  });
+  const waiting = record?.workers.filter((w) => w.start === 'not-started').length ?? 0;
+  const starterAlive = record !== undefined && record.starting && now - record.updatedAt < STARTER_GONE_MS;
+  if (waiting > 0 && !starterAlive) return `interrupted: ${waiting} worker(s) not started (\`loadfarm attach ${plan.runId}${where ? ` ${where}` : ''}\` starts them)`;
+  if (running || starterAlive) return 'running';
+  return 'ended, not reported';
 }
 
 export function runsCommand(): Command {
@@ -43,7 +69,7 @@ export function runsCommand(): Command {
     checkWhere(p, flags);
     if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
     const { store } = await openWhere(flags);
-    const rows = await listRuns(store, limit);
+    const rows = await listRuns(store, limit, Date.now(), whereFlagsText(flags));
     if (rows.length === 0) {
       process.stdout.write(`no runs in ${store.url}\n`);
       return;

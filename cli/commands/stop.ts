@@ -3,7 +3,7 @@ import { layout } from '../../worker/store/layout';
 import { getJson } from '../../worker/store/store';
 import type { Plan } from '../../worker/plan/plan';
 import { UsageError } from '../errors';
-import { openWhere, whereOptions, whereOrThrow, type WhereFlags } from '../run/where';
+import { openWhere, whereFlagsText, whereOptions, whereOrThrow, type WhereFlags } from '../run/where';
 
 export function stopCommand(): Command {
   return whereOptions(
@@ -16,6 +16,7 @@ export function stopCommand(): Command {
     const plan = await getJson<Plan>(store, layout.plan(runId));
     if (!plan) throw new UsageError(`no run ${runId} in ${store.url} (see \`loadfarm runs\`)`);
     await store.put(layout.stop(runId), String(Date.now()));
-    process.stdout.write(`stop marker written for ${runId}: its workers stop within a few seconds and give users in flight up to ${plan.graceMs / 1000} s; then \`loadfarm report ${runId}\`\n`);
+    const where = whereFlagsText(flags);
+    process.stdout.write(`stop marker written for ${runId}: its workers stop within a few seconds and give users in flight up to ${plan.graceMs / 1000} s; then \`loadfarm report ${runId}${where ? ` ${where}` : ''}\`\n`);
   });
 }

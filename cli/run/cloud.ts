@@ -54,6 +54,12 @@ export interface CloudTarget {
   cancelGraceMs?: number;
   /** Opens the results store (tests wrap it). @default openStore */
   openStore?: (url: string) => Promise<Store>;
+  /** SSM's consistency window (SsmFleetOptions.consistencyWindowMs), ms. @default 60000 */
+  consistencyWindowMs?: number;
+  /** Aborting it stops the run, as a first Ctrl-C does. */
+  stopSignal?: AbortSignal;
+  /** Aborting it ends following at once, leaving the workers running (a RunDetachedError). */
+  leaveSignal?: AbortSignal;
 }
 
 /**
@@ -95,7 +101,9 @@ export async function runOnFarm(prepared: PreparedScenario, settings: Omit<RunSe
     notes: choice.notes,
     onSnapshots: t.onSnapshots,
     where: whereFlagsText({ env: t.env, region: t.region, s3Endpoint: t.s3Endpoint }),
-    fleet: (runId) => ({ fleet: ssmFleet(t.clients.ssm, runId, base, t.pollMs), command: launchCommand(launch, runId) }),
+    stopSignal: t.stopSignal,
+    leaveSignal: t.leaveSignal,
+    fleet: (runId) => ({ fleet: ssmFleet(t.clients.ssm, runId, base, t.pollMs, t.consistencyWindowMs), command: launchCommand(launch, runId) }),
     onSchedule: (runId, fleet, scheduled, starting) => {
       t0 ??= Date.now();
       return writeFleetRecord(store, runId, { ...base, startedAt: t0, starting, workers: recordWorkers(scheduled, instances, fleet as SsmFleet) });
@@ -112,7 +120,7 @@ function executionBoundMs(prepared: PreparedScenario, staggerMs: number, workers
 
 type RecordBase = Pick<FleetRecord, 'env' | 'bucket' | 'instances'> & { launch: FleetLaunch };
 
-function ssmFleet(ssm: SSMClient, runId: string, base: RecordBase, pollMs: number | undefined): SsmFleet {
+function ssmFleet(ssm: SSMClient, runId: string, base: RecordBase, pollMs: number | undefined, consistencyWindowMs?: number): SsmFleet {
   const naming = ssmRunNaming(runId);
   return new SsmFleet({
     ssm,
@@ -124,6 +132,7 @@ function ssmFleet(ssm: SSMClient, runId: string, base: RecordBase, pollMs: numbe
     readyFile: base.launch.readyFile,
     name: `ssm env=${base.env}`,
     pollMs,
+    consistencyWindowMs,
     cancelGraceMs: base.launch.cancelGraceMs,
   });
 }

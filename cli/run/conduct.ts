@@ -46,6 +46,8 @@ export interface ConductOptions {
   onSchedule?: (runId: string, fleet: Fleet, workers: readonly ScheduledWorker[], starting: boolean) => Promise<void>;
   /** Aborting it ends following at once, leaving the workers running (a RunDetachedError). */
   leaveSignal?: AbortSignal;
+  /** Aborting it stops the run, as a first Ctrl-C does. */
+  stopSignal?: AbortSignal;
   /** After a stop, how long workers get to end by themselves before the fleet cancels them, ms. @default 0 */
   cancelGraceMs?: number;
   /**
@@ -102,6 +104,8 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
     }
   };
   process.on('SIGINT', onSigint);
+  const onStop = () => stop.abort();
+  o.stopSignal?.addEventListener('abort', onStop, { once: true });
   let report: Report;
   try {
     report = await executeRun({
@@ -121,6 +125,7 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
     });
   } finally {
     process.off('SIGINT', onSigint);
+    o.stopSignal?.removeEventListener('abort', onStop);
     live.done();
     await fleet.close();
   }

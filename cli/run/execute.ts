@@ -400,21 +400,26 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
   const giveUpAt = lastStart + plan.hardStopMs + LOST_AFTER_MS;
   const states = session.states;
   const outage = session.outage;
+  // Only a failing store slows the loop: the fleet backs off per command by itself.
+  let storeFailing = false;
   try {
     for (;;) {
-      await session.wait(outage.delayMs(session.stopped ? STOPPING_POLL_MS : pollMs));
+      const base = session.stopped ? STOPPING_POLL_MS : pollMs;
+      await session.wait(storeFailing ? outage.delayMs(base) : base);
       if (session.detached) {
         // Leaving by choice: say in the record that no process is starting workers any more.
         if (session.left) await session.record(false);
         throw session.detached;
       }
       let failed = false;
+      storeFailing = false;
       if (session.stopped && !session.markerWritten) {
         try {
           await store.put(layout.stop(plan.runId), String(Date.now()));
           session.markerWritten = true;
         } catch (err) {
           failed = true;
+          storeFailing = true;
           if (isFatal(outage.failed('writing the stop marker', err))) session.detach('writing the stop marker', err);
         }
       }
@@ -435,6 +440,7 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
         fresh = await reader.refresh();
       } catch (err) {
         failed = true;
+        storeFailing = true;
         if (isFatal(outage.failed(`reading ${store.url}`, err))) session.detach(`reading ${store.url}`, err);
       }
       if (session.detached) throw session.detached;

@@ -8,7 +8,9 @@ import { classifyError, describeError, type ClassifiedError } from '../aws/error
 /** How often a continuing outage is told again, ms. */
 const RETELL_MS = 20_000;
 /** The longest pause of a follow loop in an outage, ms. */
-const MAX_OUTAGE_DELAY_MS = 8_000;
+const MAX_OUTAGE_DELAY_MS = 5_000;
+/** Growth of the pause per failure in an outage. */
+const OUTAGE_FACTOR = 1.5;
 
 /**
  * An outage of the AWS calls a follow loop makes: it starts at the first failure of a
@@ -65,10 +67,10 @@ export class Outage {
     this.failures = 0;
   }
 
-  /** The pause before the next round, ms: `baseMs` normally, doubling per failure in an outage up to 8 s. */
+  /** The pause before the next round, ms: `baseMs` normally, × 1.5 per failure in an outage, up to 5 s. */
   delayMs(baseMs: number): number {
     if (this.since === undefined) return baseMs;
-    return Math.min(MAX_OUTAGE_DELAY_MS, Math.max(baseMs, baseMs * 2 ** Math.min(6, this.failures - 1)));
+    return Math.round(Math.min(MAX_OUTAGE_DELAY_MS, Math.max(baseMs, baseMs * OUTAGE_FACTOR ** Math.min(10, this.failures - 1))));
   }
 
   /** The latest failure, for messages. */

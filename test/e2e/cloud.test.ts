@@ -10,6 +10,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   CancelCommandCommand,
   DescribeInstanceInformationCommand,
+  InternalServerError,
+  InvalidCommandId,
+  InvocationDoesNotExist,
   GetCommandInvocationCommand,
   GetParametersCommand,
   ListCommandInvocationsCommand,
@@ -19,7 +22,9 @@ import {
 } from '@aws-sdk/client-ssm';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { parameterNames } from '../../infra/names';
-import { runOnFarm, reattachFleet, readFleetRecord, type FleetRecord, fleetRecordKey } from '../../cli/run/cloud';
+import { runOnFarm, reattachFleet, readFleetRecord, type CloudTarget, type FleetRecord, fleetRecordKey } from '../../cli/run/cloud';
+import { RunDetachedError } from '../../cli/run/detached';
+import { startCutProxy, type CutProxy } from '../helpers/cut-proxy';
 import { followRun } from '../../cli/run/execute';
 import { prepareScenario } from '../../cli/scenario';
 import { openStore } from '../../worker/store/open';
@@ -84,7 +89,27 @@ class FakeAgent {
   }
 }
 
-function mockAws(agent: FakeAgent, bucket: string) {
+/**
+ * Faults injected at the SDK clients: each hook is asked on every call of its command and
+ * returns an error to reject with, or undefined to answer normally.
+ */
+interface Faults {
+  send?: () => unknown;
+  list?: () => unknown;
+  get?: () => unknown;
+  cancel?: () => unknown;
+  /** Replaces the invocation's status (e.g. InProgress forever). */
+  status?: (s: ReturnType<FakeAgent['status']>) => ReturnType<FakeAgent['status']>;
+}
+
+function faulty<I, O>(hook: (() => unknown) | undefined, answer: (input: I) => O): (input: I) => Promise<O> {
+  return (input) => {
+    const err = hook?.();
+    return err ? Promise.reject(err) : Promise.resolve(answer(input));
+  };
+}
+
+function mockAws(agent: FakeAgent, bucket: string, faults: Faults = {}) {
   const ssm = new SSMClient({ region: 'us-east-1' });
   const ec2 = new EC2Client({ region: 'us-east-1' });
   const ssmMock = mockClient(ssm);
@@ -94,15 +119,22 @@ function mockAws(agent: FakeAgent, bucket: string) {
   ssmMock.on(GetParametersCommand).resolves({ Parameters: Object.entries(names).map(([k, Name]) => ({ Name, Value: facts[k] })) });
   ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: INSTANCES.map((InstanceId) => ({ InstanceId, State: { Name: 'running' } })) }] });
   ssmMock.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: INSTANCES.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })) });
-  ssmMock.on(SendCommandCommand).callsFake((input: SendCommandCommandInput) => agent.send(input));
-  ssmMock.on(ListCommandInvocationsCommand).callsFake((input: { CommandId: string }) => ({
-    CommandInvocations: INSTANCES.map((InstanceId) => ({ InstanceId, CommandId: input.CommandId, ...agent.status(input.CommandId, InstanceId) })).filter((i) => 'Status' in i),
-  }));
-  ssmMock.on(GetCommandInvocationCommand).callsFake((input: { CommandId: string; InstanceId: string }) => ({ CommandId: input.CommandId, InstanceId: input.InstanceId, ...agent.status(input.CommandId, input.InstanceId) }));
-  ssmMock.on(CancelCommandCommand).callsFake((input: { CommandId: string; InstanceIds: string[] }) => {
-    for (const id of input.InstanceIds) agent.procs.get(`${input.CommandId}/${id}`)?.child.kill('SIGKILL');
-    return {};
-  });
+  const status = (c: string, i: string) => (faults.status ?? ((x) => x))(agent.status(c, i));
+  ssmMock.on(SendCommandCommand).callsFake(faulty(faults.send, (input: SendCommandCommandInput) => agent.send(input)));
+  ssmMock.on(ListCommandInvocationsCommand).callsFake(
+    faulty(faults.list, (input: { CommandId: string }) => ({
+      CommandInvocations: INSTANCES.map((InstanceId) => ({ InstanceId, CommandId: input.CommandId, ...status(input.CommandId, InstanceId) })).filter((i) => 'Status' in i),
+    })),
+  );
+  ssmMock
+    .on(GetCommandInvocationCommand)
+    .callsFake(faulty(faults.get, (input: { CommandId: string; InstanceId: string }) => ({ CommandId: input.CommandId, InstanceId: input.InstanceId, ...status(input.CommandId, input.InstanceId) })));
+  ssmMock.on(CancelCommandCommand).callsFake(
+    faulty(faults.cancel, (input: { CommandId: string; InstanceIds: string[] }) => {
+      for (const id of input.InstanceIds) agent.procs.get(`${input.CommandId}/${id}`)?.child.kill('SIGKILL');
+      return {};
+    }),
+  );
   return { ssm, ec2, ssmMock };
 }
 
@@ -275,12 +307,214 @@ describe('the cloud path, with SSM executing the scripts it is sent', () => {
     await first;
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(report.runId).toBe(runId);
-    if (report.status !== 'incomplete') console.log(JSON.stringify({ status: report.status, workers: report.workers, warnings: report.warnings }, null, 1));
     expect(report.status).toBe('incomplete');
     expect(report.warnings).toContain('the run was stopped before the end of its load');
     // The workers saw the marker and ended by themselves, each with its last snapshot.
     expect(report.workers.map((w) => w.state)).toEqual(['done', 'done', 'done']);
     expect(report.metrics['http.GET /items/:id'].count).toBeGreaterThan(0);
     expect(await store.get(layout.stop(runId!))).toBeDefined();
+  });
+});
+
+/** An SSM 500 as the SDK builds it (name, fault, status). */
+const http500 = () => new InternalServerError({ $metadata: { httpStatusCode: 500 }, message: 'We encountered an internal error' });
+/** Expired SSO/STS credentials, as SSM answers them. */
+const expiredToken = () =>
+  Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+
+/** Runs `runOnFarm` with faults; resolves with the report or the error, plus the lines told on stderr. */
+async function farm(
+  duration: string,
+  agent: FakeAgent,
+  o: { staggerMs?: number; faults?: Faults; target?: Partial<CloudTarget>; seed?: number } = {},
+): Promise<{ report?: Report; error?: unknown; lines: string[]; aws: ReturnType<typeof mockAws> }> {
+  const file = writeScenario(dir, `faults-${duration}.ts`, SCENARIO.replace('DURATION', duration));
+  const prepared = await prepareScenario(file, targets.httpUrl);
+  const aws = mockAws(agent, s3.bucket, o.faults);
+  const lines: string[] = [];
+  const write = process.stdout.write;
+  const writeErr = process.stderr.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stderr.write = ((t: string) => (lines.push(...String(t).split('\n').filter(Boolean)), true)) as typeof process.stderr.write;
+  try {
+    const report = await runOnFarm(
+      prepared,
+      { staggerMs: o.staggerMs ?? 0, seed: o.seed ?? 5, intervalMs: 500, thresholds: {}, params: {}, sourceIps: [] },
+      { ...quiet, out: tempDir('loadfarm-out-') },
+      { env: ENV, region: 'us-east-1', clients: aws, excludeLost: false, s3Endpoint: s3.endpoint, install, pollMs: 200, ...o.target },
+    );
+    return { report, lines, aws };
+  } catch (error) {
+    return { error, lines, aws };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+}
+
+/** Resolves `afterMs` after every worker of the run the agent was sent wrote status `running` (bounded: 30 s). */
+async function whenRunning(agent: FakeAgent, afterMs: number): Promise<void> {
+  const store = await openStore(`s3://${s3.bucket}`, { s3Endpoint: s3.endpoint });
+  for (let i = 0; i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const runId = /--run (\S+)/.exec(agent.sent[0]?.Parameters?.commands?.[0] ?? '')?.[1];
+    if (!runId) continue;
+    // A status being rewritten can read as half a JSON document: it is read again next time.
+    const statuses = await Promise.all(INSTANCES.map((_, w) => getJson<{ state: string }>(store, layout.status(runId, w)).catch((err: Error) => err)));
+    if (statuses.every((st) => !(st instanceof Error) && st?.state === 'running')) break;
+  }
+  await new Promise((r) => setTimeout(r, afterMs));
+}
+
+/** Follows `runId` again as `loadfarm attach` does (the fleet record, then the report). */
+async function attach(runId: string, ssm: SSMClient, mode: 'finish' | 'skip', takeoverAfterMs?: number): Promise<Report> {
+  const store = await openStore(`s3://${s3.bucket}`, { s3Endpoint: s3.endpoint });
+  const plan = (await getJson<Plan>(store, layout.plan(runId)))!;
+  const r = (await reattachFleet(store, plan, ssm, { pollMs: 200, mode, takeoverAfterMs }))!;
+  return followRun({ store, fleet: r.fleet, plan, resume: r.resume, onSchedule: r.onSchedule, pollMs: 300 });
+}
+
+describe('the cloud follow loop through AWS trouble (faults injected at the SDK clients)', () => {
+  let proxy: CutProxy;
+  beforeAll(async () => {
+    proxy = await startCutProxy(s3.endpoint);
+  });
+  afterAll(() => proxy.close());
+
+  it('5xx bursts from SSM and S3 reads cut mid-body: retried with a visible line, the report complete and exact', async () => {
+    const agent = new FakeAgent(agentEnv());
+    const before = targets.seen.http;
+    let lists = 0;
+    // The CLI reads the store through a proxy that cuts bodies; the workers write to S3 directly.
+    proxy.cutNext(4, (p) => /\/workers\/\d+\/(status\.json|snapshots\/)/.test(p));
+    const { report, error, lines } = await farm('5s', agent, {
+      // The 2nd to 4th ListCommandInvocations answer HTTP 500.
+      faults: { list: () => (++lists >= 2 && lists <= 4 ? http500() : undefined) },
+      target: { openStore: (url) => openStore(url, { s3Endpoint: proxy.endpoint }) },
+    });
+    await agent.allExited();
+    expect(error).toBeUndefined();
+    expect(lists).toBeGreaterThan(4);
+    expect(proxy.cut).toBe(4);
+    expect(lines.join('\n')).toMatch(/AWS call failed \(ssm env=itest status of worker \d: InternalServerError \(HTTP 500\)\); retrying/);
+    expect(lines.join('\n')).toMatch(/AWS reachable again after \d+ s/);
+    expect(report!.status).toBe('passed');
+    expect(report!.exitCode).toBe(0);
+    expect(report!.workers.map((w) => w.state)).toEqual(['done', 'done', 'done']);
+    expect(report!.metrics['http.GET /items/:id'].count).toBe(targets.seen.http - before);
+    expect(targets.seen.http - before).toBe(150);
+  });
+
+  it('InvocationDoesNotExist past the consistency window: workers followed through the store, not lost', async () => {
+    const agent = new FakeAgent(agentEnv());
+    const before = targets.seen.http;
+    const { report, error, aws } = await farm('2s', agent, {
+      // SSM never shows the invocations, and says they do not exist.
+      faults: { list: () => new InvalidCommandId({ $metadata: { httpStatusCode: 400 }, message: 'no such command' }), get: () => new InvocationDoesNotExist({ $metadata: { httpStatusCode: 400 }, message: 'no such invocation' }) },
+      target: { consistencyWindowMs: 300 },
+    });
+    await agent.allExited();
+    expect(error).toBeUndefined();
+    expect(aws.ssmMock.commandCalls(ListCommandInvocationsCommand).length).toBeGreaterThan(1);
+    expect(report!.status).toBe('passed');
+    expect(report!.workers.map((w) => w.state)).toEqual(['done', 'done', 'done']);
+    expect(report!.metrics['http.GET /items/:id'].count).toBe(targets.seen.http - before);
+    expect(targets.seen.http - before).toBe(60);
+  });
+
+  it('credentials expiring mid-stagger: one line with the attach command, workers left running; attach finishes the schedule', async () => {
+    const agent = new FakeAgent(agentEnv());
+    const before = targets.seen.http;
+    let expired = false;
+    const { error } = await farm('2s', agent, {
+      staggerMs: 1000,
+      seed: 21,
+      faults: {
+        send: () => {
+          if (agent.sent.length >= 1) expired = true;
+          return expired ? expiredToken() : undefined;
+        },
+        list: () => (expired ? expiredToken() : undefined),
+      },
+    });
+    expect(error).toBeInstanceOf(RunDetachedError);
+    const e = error as RunDetachedError;
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/credentials expired or were refused \(ExpiredTokenException\).*log in again.*`loadfarm attach \S+ --env itest --region us-east-1 --s3-endpoint \S+`.*nothing is lost/);
+    expect(e.details.join('\n')).toMatch(/2 worker\(s\) were not started yet/);
+    // No stop marker: the worker already started keeps going.
+    const store = await openStore(`s3://${s3.bucket}`, { s3Endpoint: s3.endpoint });
+    expect(await store.get(layout.stop(e.runId))).toBeUndefined();
+    expect(agent.sent).toHaveLength(1);
+    const record = (await readFleetRecord(store, e.runId))!;
+    expect(record.workers.map((w) => w.start)).toEqual(['started', 'not-started', 'not-started']);
+    // Logged in again: attach starts workers 1 and 2 and follows all three to the report.
+    const fixed = mockAws(agent, s3.bucket);
+    const report = await attach(e.runId, fixed.ssm, 'finish', 0);
+    await agent.allExited();
+    expect(agent.sent.map((c) => c.InstanceIds)).toEqual(INSTANCES.map((i) => [i]));
+    expect(report.status).toBe('passed');
+    expect(report.exitCode).toBe(0);
+    expect(report.workers.map((w) => w.state)).toEqual(['done', 'done', 'done']);
+    expect(report.metrics['http.GET /items/:id'].count).toBe(targets.seen.http - before);
+    expect(targets.seen.http - before).toBe(60);
+    expect((await readFleetRecord(store, e.runId))!.workers.map((w) => [w.start, w.resumed ?? false])).toEqual([
+      ['started', false],
+      ['started', true],
+      ['started', true],
+    ]);
+  });
+
+  it('the CLI leaving mid-stagger, then attach --skip-unstarted: the rest are "never started", the run incomplete', async () => {
+    const agent = new FakeAgent(agentEnv());
+    const before = targets.seen.http;
+    const leave = new AbortController();
+    const { error } = await farm('2s', agent, {
+      staggerMs: 1500,
+      seed: 33,
+      faults: { send: () => void setTimeout(() => leave.abort(), 200) },
+      target: { leaveSignal: leave.signal },
+    });
+    expect(error).toBeInstanceOf(RunDetachedError);
+    const runId = (error as RunDetachedError).runId;
+    expect((error as Error).message).toMatch(/left run .*loadfarm attach \S+ --env itest/);
+    const store = await openStore(`s3://${s3.bucket}`, { s3Endpoint: s3.endpoint });
+    expect((await readFleetRecord(store, runId))!).toMatchObject({ starting: false });
+    const report = await attach(runId, mockAws(agent, s3.bucket).ssm, 'skip');
+    await agent.allExited();
+    expect(agent.sent).toHaveLength(1);
+    expect(report.workers.map((w) => w.state)).toEqual(['done', 'never started', 'never started']);
+    expect(report.status).toBe('incomplete');
+    expect(report.exitCode).toBe(2);
+    expect(report.metrics['http.GET /items/:id'].count).toBe(targets.seen.http - before);
+    expect(targets.seen.http - before).toBe(20);
+  });
+
+  it('Ctrl-C with SSM stuck at InProgress and the cancel ignored: returns within 3 s with the workers\' last snapshots', async () => {
+    const agent = new FakeAgent(agentEnv());
+    const before = targets.seen.http;
+    const stop = new AbortController();
+    let stoppedAt = 0;
+    const { report, error, aws, lines } = await farm('20s', agent, {
+      faults: {
+        // Ctrl-C once every worker says it is running (and has run a second).
+        send: () => void whenRunning(agent, 1000).then(() => ((stoppedAt = Date.now()), stop.abort())),
+        status: (st) => (st ? { Status: 'InProgress', ResponseCode: -1 } : st),
+        cancel: () => http500(),
+      },
+      target: { stopSignal: stop.signal, cancelGraceMs: 300 },
+    });
+    const tookMs = Date.now() - stoppedAt;
+    if (tookMs >= 3000) console.log(lines.join('\n'), tookMs);
+    expect(error).toBeUndefined();
+    expect(stoppedAt).toBeGreaterThan(0);
+    // The workers see the marker within 1 s and end; the CLI sees that in the store, not in SSM.
+    expect(tookMs).toBeLessThan(3000);
+    await agent.allExited();
+    expect(report!.workers.map((w) => w.state)).toEqual(['done', 'done', 'done']);
+    expect(report!.status).toBe('incomplete');
+    expect(report!.warnings).toContain('the run was stopped before the end of its load');
+    expect(report!.metrics['http.GET /items/:id'].count).toBe(targets.seen.http - before);
+    expect(aws.ssmMock.commandCalls(CancelCommandCommand).length).toBeLessThanOrEqual(3);
   });
 });

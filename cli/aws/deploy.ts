@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { packageRoot } from '../paths';
+import { loadToolkit } from './cdk-loader';
 
 /** CDK context values, the keys of `infra/config.ts` (what `-c key=value` sets). */
 export type CdkContext = Readonly<Record<string, string | number | boolean>>;
@@ -64,7 +65,7 @@ const DEPLOY_CONFIRMATION = 'CDK_TOOLKIT_I5060';
  * anything else is thrown.
  */
 export async function toolkitDeploy(request: DeployRequest): Promise<DeployOutcome> {
-  const lib = await import('@aws-cdk/toolkit-lib');
+  const lib = await loadToolkit();
   const root = packageRoot();
   const say = request.onProgress;
   const toolkit = new lib.Toolkit({

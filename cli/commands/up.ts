@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { CONTEXT_DEFAULTS, CONTEXT_LIMITS, parseContext } from '../../infra/config';
 import { DEFAULT_ENV_NAME } from '../../infra/names';
+import { checkDeployPackages } from '../aws/cdk-loader';
 import { checkEnvAndRegion, interactive } from '../aws/flags';
 import { stdOutput } from '../aws/output';
 import type { UpOptions } from '../aws/up';
@@ -56,6 +57,7 @@ or the workers did not come online in time.`,
     )
     .action(async (flags: UpFlags) => {
       const options = parseUpFlags(flags);
+      checkDeployPackages();
       // The AWS SDK and the CDK toolkit load only when an AWS command runs.
       const { clientPool, sdkDefaultRegion } = await import('../aws/clients');
       const { buildWorkerBundle, toolkitDeploy } = await import('../aws/deploy');

@@ -128,6 +128,21 @@ describe('the packed package in a person’s project', () => {
     expect(DEPLOY_ONLY.filter(installed)).toEqual([]);
   });
 
+  it('`up` without the CDK stops before any AWS call with one line naming the command that installs it', async () => {
+    const bin = path.join(project, 'node_modules', 'loadfarm', 'bin', 'loadfarm.js');
+    // Were any AWS call made, it would go to a closed loopback port, with made-up credentials.
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' };
+    const res = await run(process.execPath, [bin, 'up', '--env', 'pkgtest', '--region', 'us-east-1', '--yes'], { cwd: project, env, timeout: 30_000 }).then(
+      () => ({ code: 0, stdout: '', stderr: '' }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
+    );
+    expect(res).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `loadfarm: loadfarm up needs the AWS CDK, which is not installed (missing ${DEPLOY_ONLY.join(', ')}): run \`npm i ${DEPLOY_ONLY.join(' ')}\`\n`,
+    });
+  });
+
   it('type-checks a scenario under strict options, and refuses a wrong one', async () => {
     fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ ...STRICT_TSCONFIG, files: ['scenario.ts'] }, null, 2));
     fs.writeFileSync(path.join(project, 'scenario.ts'), SCENARIO);

@@ -8,7 +8,7 @@ import { defineScenario } from '../../worker/scenario/define';
 import type { Runtime } from '../../worker/engine/scope';
 import type { ScenarioConfig, User } from '../../worker/scenario/types';
 import type { Health } from '../../worker/metrics/snapshot';
-import { startHttpServer, startTcpServer } from '../helpers/servers';
+import { startHttpServer, startTcpServer, startWsServer } from '../helpers/servers';
 
 const health: Health = { cpuPct: 0, loopLagP99Ms: 0, loopLagMaxMs: 0, rssMb: 0, saturated: false };
 
@@ -142,6 +142,31 @@ describe('Engine, open model', () => {
     expect(snapshot.users).toEqual({ launched: 6, cut: 6 });
     expect(snapshot.errors).toEqual({ CUT_IN_FLIGHT: slow });
     expect(snapshot.ops).toBe(received);
+  });
+
+  it('a WebSocket request waiting for its reply at the cut is one CUT_IN_FLIGHT operation; the server got every message', async () => {
+    let received = 0;
+    const server = await startWsServer({ onConnection: (ws) => ws.on('message', () => received++) });
+    const recorder = new Recorder(0);
+    const cut = new AbortController();
+    const scenario = defineScenario({
+      name: 't',
+      load: { phases: [{ duration: '200ms', arrivalRate: 20 }] },
+      async user(u: User) {
+        const conn = await u.ws.connect(server.url);
+        await conn.request('hello', () => true, { name: 'echo', timeout: '30s' });
+      },
+    });
+    const rt = { ...runtime(recorder, cut), target: server.url };
+    const engine = new Engine({ scenario, share: splitLoad(scenario.load, 1)[0].load, identity: { first: 0, count: 100 }, seed: 1, runtime: rt, graceMs: 300, cut: () => cut.abort() });
+    const result = await engine.run();
+    const snapshot = recorder.cut(health, true);
+    await server.close();
+    expect(result.cutUsers).toBe(4);
+    expect(received).toBe(4);
+    expect(snapshot.errors).toEqual({ CUT_IN_FLIGHT: received });
+    // 4 connects and 4 requests cut in flight.
+    expect(snapshot.ops).toBe(4 + received);
   });
 
   it('stop() ends the load early and the result says so', async () => {

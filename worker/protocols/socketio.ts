@@ -357,7 +357,7 @@ class Connection implements SocketIoConnection, Resource {
         if (err === null) {
           this.scope.ok(metric, start);
           resolve(reply as A);
-        } else if (this.state === STOPPED) reject(new StopError());
+        } else if (this.state === STOPPED) reject(this.scope.abandon(`${this.label} ${metric}`));
         else if (this.state === CLOSED) reject(this.scope.fail(this.closedError(), `${this.label} ${metric}`));
         else reject(this.scope.fail(new LoadError('ETIMEDOUT', `no ack within ${timeoutMs} ms`, false), `${this.label} ${metric}`));
       });
@@ -447,7 +447,10 @@ class Connection implements SocketIoConnection, Resource {
     this.socket.disconnect();
   }
 
-  /** The user's end: pending waits and acks end with StopError, never counted. */
+  /**
+   * The user's end: pending waits and acks end with StopError, never counted — unless the run cut
+   * the user at its grace deadline: then each is one CUT_IN_FLIGHT operation (UserScope.abandon).
+   */
   destroy(): void {
     const o = this.opening;
     if (o !== undefined) {
@@ -455,7 +458,7 @@ class Connection implements SocketIoConnection, Resource {
       clearTimeout(o.timer);
       this.state = STOPPED;
       this.socket.disconnect();
-      o.reject(new StopError());
+      o.reject(this.scope.abandon(`${this.label} connect`));
       return;
     }
     if (this.state === OPEN) this.scope.runtime.recorder.connectionClosed();
@@ -463,9 +466,10 @@ class Connection implements SocketIoConnection, Resource {
       this.state = STOPPED;
       const waiters = this.waiters;
       this.waiters = undefined;
+      // A wait in flight when the run cuts its user counts as CUT_IN_FLIGHT; at a user's own end, nothing.
       if (waiters !== undefined) for (const w of waiters) {
         clearTimeout(w.timer);
-        w.reject(new StopError());
+        w.reject(this.scope.abandon(`${this.label} socketio wait`));
       }
     }
     this.socket.disconnect();

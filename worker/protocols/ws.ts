@@ -642,9 +642,10 @@ class Connection implements WsConnection {
     if (!this.closed) {
       this.closed = true;
       if (live === undefined || !live.down) this.scope.runtime.recorder.connectionClosed();
+      // A wait in flight when the run cuts its user counts as CUT_IN_FLIGHT; at a user's own end, nothing.
       for (const w of this.waiters) {
         clearTimeout(w.timer);
-        w.reject(new StopError());
+        w.reject(this.scope.abandon(`ws ${this.url}`));
       }
       this.waiters = [];
     }

@@ -45,7 +45,9 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError) {
     process.stderr.write(`loadfarm: ${err.message}\n`);
     for (const line of err.details) process.stderr.write(`loadfarm: ${line}\n`);
-    process.exitCode = EXIT.badInput;
+    // A UsageError may carry its own exit code (RunDetachedError: the run goes on, unreported: 2).
+    const own = (err as { exitCode?: unknown }).exitCode;
+    process.exitCode = typeof own === 'number' ? own : EXIT.badInput;
     return;
   }
   const line = personLine(err);

@@ -31,6 +31,7 @@ export function reportCommand(): Command {
         const hint = runs.length > 0 ? `; runs there: ${runs.slice(-5).join(', ')}` : '';
         throw new UsageError(`no run ${runId} in ${store.url}${hint}`);
       }
+      await reader.complete();
       const report = await reportFromStore(reader, plan);
       await emitReport(report, { store, json: flags.json, outDir: flags.out, open: flags.open });
       process.exitCode = report.exitCode;

@@ -57,7 +57,10 @@ export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLiv
     let state: string = st?.state ?? (t ? 'lost' : 'never started');
     let exitCode: number | null = st?.exitCode ?? null;
     let message = st?.message;
-    if (fs?.state === 'lost') {
+    if (fs?.state === 'never-started') {
+      state = st ? state : 'never started';
+      message ??= fs.detail;
+    } else if (fs?.state === 'lost') {
       state = 'lost';
       message = fs.detail;
     } else if (fs?.state === 'exited') {

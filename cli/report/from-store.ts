@@ -4,6 +4,7 @@ import type { FleetWorkerState } from '../fleet/fleet';
 import { mergeSnapshots } from '../merge/merge';
 import type { RunReader } from '../merge/reader';
 import { buildReport } from './build';
+import { readFleetRecord } from '../fleet/record';
 import type { Report } from './types';
 
 export interface LiveFacts {
@@ -17,12 +18,17 @@ export interface LiveFacts {
  * The report of a run from what its reader read of the store. A live run adds what its fleet
  * saw; a re-render (`loadfarm report`) reaches the same status from the store alone: the stop
  * marker, the workers' statuses, which workers wrote a final snapshot, and the objects that
- * could not be merged. Reads what the reader has not yet read first (every worker's roll-ups,
- * new snapshots and status).
+ * could not be merged. The caller reads everything first (`reader.complete()`).
  */
 export async function reportFromStore(reader: RunReader, plan: Plan, live: LiveFacts = {}): Promise<Report> {
-  await reader.complete();
+  // A re-render learns from the fleet record which workers never started, and why.
+  let fleet = live.fleet;
+  if (fleet === undefined) {
+    const record = await readFleetRecord(reader.store, plan.runId).catch(() => undefined);
+    const never = (record?.workers ?? []).filter((w) => w.start === 'never-started' || w.start === 'start-failed');
+    if (never.length > 0) fleet = new Map(never.map((w) => [w.index, { state: 'never-started' as const, detail: w.detail ?? (w.start === 'start-failed' ? 'the fleet refused to start it' : 'it was never started') }]));
+  }
   const marker = live.stopped === true || (await reader.store.get(layout.stop(plan.runId))) !== undefined;
   const merged = mergeSnapshots(reader.snapshots, plan.intervalMs);
-  return buildReport({ plan, merged, statuses: reader.statuses, fleet: live.fleet, stopped: marker, unusable: reader.unusable() });
+  return buildReport({ plan, merged, statuses: reader.statuses, fleet, stopped: marker, unusable: reader.unusable() });
 }

@@ -477,9 +477,27 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
   }
   const last = await finalRead(session, reader);
   if (last.length > 0) o.onSnapshots?.(last);
-  const report = await reportFromStore(reader, plan, { fleet: states, stopped: session.stopped });
-  await putJson(store, layout.report(plan.runId), report);
+  const report = await untilStored(session, () => reportFromStore(reader, plan, { fleet: states, stopped: session.stopped }));
+  await untilStored(session, () => putJson(store, layout.report(plan.runId), report));
   return report;
+}
+
+/**
+ * Runs a store step at the end of a run until it succeeds, through transient trouble (told as
+ * an outage); credentials or permissions detach as while following.
+ */
+async function untilStored<T>(session: Session, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const c = session.outage.failed(`writing the report to ${session.o.store.url}`, err);
+      if (isFatal(c)) session.detach(`writing the report to ${session.o.store.url}`, err);
+      if (session.detached) throw session.detached;
+      if (c.kind !== 'transient' || attempt >= FINAL_READ_ATTEMPTS) throw err;
+    }
+    await session.wait(session.outage.delayMs(500));
+  }
 }
 
 /** Credentials or permissions: waiting will not help. */
@@ -509,7 +527,7 @@ async function finalRead(session: Session, reader: RunReader): Promise<Snapshot[
   const got: Snapshot[] = [];
   for (let attempt = 1; ; attempt++) {
     try {
-      got.push(...(await reader.refresh()));
+      got.push(...(await reader.complete()));
       if (reader.unreadable.size === 0 || attempt >= FINAL_READ_ATTEMPTS) return got;
       session.outage.failed(`reading ${reader.store.url}`, new Error(`${reader.unreadable.size} object(s) could not be read whole`));
     } catch (err) {

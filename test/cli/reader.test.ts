@@ -66,13 +66,14 @@ it('a report of 2 workers × 130 intervals reads 2 hours, a few minutes and the 
   const { store, calls } = counted(base);
   const reader = new RunReader(store, 'run-a');
   await reader.plan();
+  await reader.complete();
   const report = await reportFromStore(reader, plan);
   // Per worker: the 1h roll-up (snapshots 0-119), 5 1m roll-ups (120-129); nothing else.
   expect(reader.snapshots).toHaveLength(2 * (1 + 5));
   // Per worker: 3 lists (1h, 1m after the hour, snapshots after the minutes) and 7 gets (the
-  // hour, 5 minutes, the status), plus the plan and the stop marker: no snapshot a roll-up
-  // covers is listed or read.
-  expect(calls).toEqual({ list: 2 * 3, get: 2 + 2 * 7 });
+  // hour, 5 minutes, the status), plus the plan, the fleet record and the stop marker: no
+  // snapshot a roll-up covers is listed or read.
+  expect(calls).toEqual({ list: 2 * 3, get: 3 + 2 * 7 });
   const rawReport = mergeSnapshots(raw, INTERVAL);
   expect(report.requests).toBe(rawReport.ops);
   expect(report.requests).toBe(2 * 130 * 3 + 2 * 26);
@@ -94,6 +95,7 @@ it('without roll-ups (an old run, or a worker killed before its first period) th
   const { plan, raw } = await writeRun(base, 'run-b', 2, 10, { noRollups: true });
   const reader = new RunReader(base, 'run-b');
   await reader.plan();
+  await reader.complete();
   const report = await reportFromStore(reader, plan);
   expect(reader.snapshots).toHaveLength(20);
   expect(report.requests).toBe(mergeSnapshots(raw, INTERVAL).ops);

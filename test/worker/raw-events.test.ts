@@ -16,6 +16,10 @@ function memoryStore(delayMs = 0) {
       parts.set(key, Buffer.from(body));
       inFlight--;
     },
+    async putNew(key, body) {
+      if (parts.has(key)) throw Object.assign(new Error(`${key} exists`), { code: 'STORE_EXISTS' });
+      await store.put(key, body);
+    },
     async get(key) {
       return parts.get(key);
     },

@@ -15,7 +15,7 @@ describe('classifyError', () => {
   it('transient: 5xx, throttling, network codes, a body cut mid-way', () => {
     expect(classifyError(new InternalServerError({ $metadata: { httpStatusCode: 500 }, message: 'x' }))).toEqual({ kind: 'transient', code: 'InternalServerError (HTTP 500)' });
     expect(classifyError(named('Whatever', { $metadata: { httpStatusCode: 503 } }))).toEqual({ kind: 'transient', code: 'Whatever (HTTP 503)' });
-    expect(classifyError(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' })).kind).toBe('transient');
+    expect(classifyError(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded', Message: 'Rate exceeded' } as ConstructorParameters<typeof ThrottlingException>[0])).kind).toBe('transient');
     const aborted = Object.assign(new Error('s3://b: cannot read k: aborted'), { code: 'STORE_FAILED', cause: Object.assign(new Error('aborted'), { code: 'ECONNRESET' }) });
     expect(classifyError(aborted)).toEqual({ kind: 'transient', code: 'ECONNRESET' });
   });

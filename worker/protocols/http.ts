@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { parseDuration, type Duration } from '../scenario/duration';
-import type { UserScope } from '../engine/scope';
+import type { Runtime, UserScope } from '../engine/scope';
 import { LoadError } from './errors';
+import { Exchange } from './http-exchange';
 
 export interface HttpRequestOptions {
   headers?: Record<string, string>;
@@ -50,89 +51,117 @@ export interface HttpClient {
   patch(url: string, body?: unknown, options?: HttpRequestOptions): Promise<HttpResponse>;
 }
 
-class Response implements HttpResponse {
-  constructor(
-    readonly status: number,
-    readonly headers: Record<string, string | string[] | undefined>,
-    readonly body: Buffer,
-    readonly timeMs: number,
-    readonly ok: boolean,
-  ) {}
-  text(): string {
-    return this.body.toString('utf8');
-  }
-  json<T = unknown>(): T {
-    return JSON.parse(this.text()) as T;
-  }
+/** A URL resolved against the run's target once: origin, request path and metric path. */
+interface Target {
+  readonly href: string;
+  readonly origin: string;
+  /** pathname + search, as sent. */
+  readonly path: string;
+  /** The metric's default label. */
+  readonly pathname: string;
+  /** Dispatch options of a request with no headers, body, query or timeout of its own, by method. */
+  readonly plain: Map<string, Dispatcher.DispatchOptions>;
 }
+
+/** Distinct URLs kept per runtime; past it the cache starts again (scenarios with ids in URLs). */
+const TARGETS_MAX = 1024;
+const targetsByRuntime = new WeakMap<Runtime, Map<string, Target>>();
+
+function targetsOf(rt: Runtime): Map<string, Target> {
+  let m = targetsByRuntime.get(rt);
+  if (m === undefined) targetsByRuntime.set(rt, (m = new Map()));
+  return m;
+}
+
+/** Metric names by label then method: `http.GET /things` is built once. */
+const METRICS_MAX = 4096;
+let metricNames = new Map<string, Map<string, string>>();
+let metricCount = 0;
+
+function metricOf(method: string, label: string): string {
+  let byMethod = metricNames.get(label);
+  if (byMethod === undefined) {
+    if (metricCount >= METRICS_MAX) {
+      metricNames = new Map();
+      metricCount = 0;
+    }
+    metricNames.set(label, (byMethod = new Map()));
+  }
+  let name = byMethod.get(method);
+  if (name === undefined) {
+    byMethod.set(method, (name = `http.${method} ${label}`));
+    metricCount++;
+  }
+  return name;
+}
+
+const METHODS: Record<string, string> = { GET: 'GET', HEAD: 'HEAD', POST: 'POST', PUT: 'PUT', DELETE: 'DELETE', PATCH: 'PATCH', OPTIONS: 'OPTIONS' };
+const JSON_TYPE = 'application/json';
 
 export function createHttpClient(scope: UserScope): HttpClient {
   const rt = scope.runtime;
   const base = rt.target.startsWith('http') ? rt.target : undefined;
+  const targets = targetsOf(rt);
 
-  async function request(method: string, url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
-    const m = method.toUpperCase();
+  function resolve(url: string): Target | undefined {
+    let t = targets.get(url);
+    if (t !== undefined) return t;
     let parsed: URL;
     try {
       parsed = new URL(url, base);
     } catch {
-      throw scope.fail(Object.assign(new Error(`not a URL: ${url}`), { code: 'EINVALIDURL' }), `http ${m} ${url}`);
+      return undefined;
     }
-    if (options.query) for (const [k, v] of Object.entries(options.query)) parsed.searchParams.append(k, String(v));
-    const metric = `http.${m} ${options.name ?? parsed.pathname}`;
-    let headers = options.headers;
-    let body: string | Buffer | undefined;
-    if (options.body !== undefined && options.body !== null) {
-      if (typeof options.body === 'string' || Buffer.isBuffer(options.body)) body = options.body;
-      else if (options.body instanceof Uint8Array) body = Buffer.from(options.body);
-      else {
-        body = JSON.stringify(options.body);
-        headers = { 'content-type': 'application/json', ...headers };
+    if (targets.size >= TARGETS_MAX) targets.clear();
+    t = { href: parsed.href, origin: parsed.origin, path: parsed.pathname + parsed.search, pathname: parsed.pathname, plain: new Map() };
+    targets.set(url, t);
+    return t;
+  }
+
+  function request(method: string, url: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    const m = METHODS[method] ?? method.toUpperCase();
+    const t = resolve(url);
+    if (t === undefined) {
+      return Promise.reject(scope.fail(Object.assign(new Error(`not a URL: ${url}`), { code: 'EINVALIDURL' }), `http ${m} ${url}`));
+    }
+    const metric = metricOf(m, options?.name ?? t.pathname);
+    let opts: Dispatcher.DispatchOptions | undefined;
+    let timeoutMs = rt.timeoutMs;
+    let sent = 0;
+    if (options === undefined || (options.headers === undefined && options.query === undefined && options.timeout === undefined && (options.body === undefined || options.body === null))) {
+      opts = t.plain.get(m);
+      if (opts === undefined) {
+        opts = { origin: t.origin, path: t.path, method: m as Dispatcher.HttpMethod, headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+        t.plain.set(m, opts);
       }
-    }
-    const timeoutMs = options.timeout === undefined ? rt.timeoutMs : parseDuration(options.timeout) ?? rt.timeoutMs;
-    const start = scope.begin();
-    // The timeout bounds the whole exchange, to the last byte of the body. undici's own
-    // headersTimeout/bodyTimeout run on coarse timers (a 300 ms timeout fires after about 1 s) and
-    // bodyTimeout is per chunk (a trickled body never times out); they stay only as a backstop.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new LoadError('ETIMEDOUT', `no complete response within ${timeoutMs} ms`, false)), timeoutMs);
-    const sent = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    let res: Dispatcher.ResponseData | undefined;
-    let payload: Buffer;
-    let received = 0;
-    try {
-      res = await rt.dispatcher.request({
-        origin: parsed.origin,
-        path: parsed.pathname + parsed.search,
-        method: m as Dispatcher.HttpMethod,
-        headers,
-        body,
-        signal: deadline.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body) {
-        chunks.push(chunk as Buffer);
-        received += (chunk as Buffer).length;
+    } else {
+      if (options.timeout !== undefined) timeoutMs = parseDuration(options.timeout) ?? rt.timeoutMs;
+      let path = t.path;
+      if (options.query) {
+        const withQuery = new URL(t.href);
+        for (const [k, v] of Object.entries(options.query)) withQuery.searchParams.append(k, String(v));
+        path = withQuery.pathname + withQuery.search;
       }
-      payload = Buffer.concat(chunks, received);
-    } catch (err) {
-      // What moved before the failure still counts: the body received so far, and the request
-      // once the server answered it.
-      if (res !== undefined || received > 0) rt.recorder.bytes(res !== undefined ? sent : 0, received);
-      throw scope.fail(err, `http ${m} ${parsed.href}`);
-    } finally {
-      clearTimeout(timer);
+      let headers: Record<string, string> | undefined = options.headers;
+      let body: string | Buffer | undefined;
+      const b = options.body;
+      if (b !== undefined && b !== null) {
+        if (typeof b === 'string' || Buffer.isBuffer(b)) body = b;
+        else if (b instanceof Uint8Array) body = Buffer.from(b);
+        else {
+          body = JSON.stringify(b);
+          headers = headers === undefined ? { 'content-type': JSON_TYPE } : { 'content-type': JSON_TYPE, ...headers };
+        }
+        sent = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      }
+      opts = { origin: t.origin, path, method: m as Dispatcher.HttpMethod, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
     }
-    const ok = options.expect === undefined ? res.statusCode < 400 : ([] as number[]).concat(options.expect).includes(res.statusCode);
-    const timeMs = scope.ok(metric, start, sent, payload.length, ok ? undefined : `HTTP ${res.statusCode}`);
-    // undici returns a keep-alive socket to its pool one event-loop turn after the response ends;
-    // a journey's next request made before then opens another connection. Waiting that turn here,
-    // after the time is taken, keeps a sequential user on one connection.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    return new Response(res.statusCode, res.headers, payload, timeMs, ok);
+    // The timeout bounds the whole exchange, to the last byte of the body (the worker's shared
+    // deadline list, deadlines.ts). undici's own headersTimeout/bodyTimeout run on coarse timers and
+    // bodyTimeout is per chunk; they stay only as a backstop.
+    const x = new Exchange(scope, metric, m, t.href, sent, options?.expect, timeoutMs);
+    rt.dispatcher.dispatch(opts, x);
+    return x.promise;
   }
 
   return {

@@ -160,7 +160,7 @@ describe('the packed package in a person’s project', () => {
       (err: { stdout?: string }) => err.stdout ?? String(err),
     );
     expect(wrong).toMatch(/wrong\.ts\(2,\d+\): error TS\d+: .*'rampup'/);
-  }, 60_000);
+  }, 120_000);
 
   it('runs the scenario on the local farm: the server counts what the report counts', async () => {
     server = await startCountingHttpServer();

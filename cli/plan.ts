@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../worker/scenario/duration';
 import { splitLoad, loadDurationMs } from '../worker/plan/split';
 import type { Plan } from '../worker/plan/plan';
-import type { Scenario } from '../worker/scenario/types';
+import type { Scenario, ThresholdSpec } from '../worker/scenario/types';
 import type { PlannedData } from '../worker/data/types';
+import { planSearch } from '../worker/plan/search';
 
 export interface PlanInput {
   runId: string;
@@ -36,9 +37,17 @@ export function makePlan(input: PlanInput): Plan {
   const stride = Math.max(1, ...shares.map((w) => w.identities));
   const base = input.idBase ?? 0;
   const graceMs = s.grace === undefined ? 10_000 : parseDuration(s.grace) ?? 10_000;
-  const loadMs = loadDurationMs(s.load);
+  const staggerSpanMs = (input.workers - 1) * input.staggerMs;
+  // A search's load runs from the first worker's start; its steps wait for the last worker.
+  const loadMs = loadDurationMs(s.load) + ('find' in s.load ? staggerSpanMs : 0);
   const thresholds: Record<string, string[]> = {};
-  for (const [metric, exprs] of Object.entries(s.thresholds ?? {})) thresholds[metric] = ([] as string[]).concat(exprs);
+  const abortOnFail: NonNullable<Plan['abortOnFail']> = [];
+  for (const [metric, specs] of Object.entries(s.thresholds ?? {})) {
+    thresholds[metric] = ([] as ThresholdSpec[]).concat(specs).map((t) => (typeof t === 'string' ? t : t.expr));
+    for (const t of ([] as ThresholdSpec[]).concat(specs)) {
+      if (typeof t !== 'string' && t.abortOnFail) abortOnFail.push({ metric, expression: t.expr, delayMs: parseDuration(t.delayAbortEval ?? 0) ?? 0 });
+    }
+  }
   for (const [metric, exprs] of Object.entries(input.thresholds ?? {})) (thresholds[metric] ??= []).push(...exprs);
   return {
     v: 1,
@@ -67,6 +76,8 @@ export function makePlan(input: PlanInput): Plan {
       load: share.load,
     })),
     ...(input.data ? { data: input.data } : {}),
+    ...('find' in s.load ? { search: planSearch(s.load.find, staggerSpanMs) } : {}),
+    ...(abortOnFail.length > 0 ? { abortOnFail } : {}),
   };
 }
 

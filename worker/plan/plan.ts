@@ -1,5 +1,6 @@
 import type { LoadShare } from './split';
 import type { PlannedData } from '../data/types';
+import type { PlannedSearch } from './search';
 
 /**
  * A run's plan (store: runs/<runId>/plan.json), written by the CLI before any worker starts
@@ -38,6 +39,10 @@ export interface Plan {
   workers: WorkerPlan[];
   /** The scenario's data sets by name (store parts, each worker's share); absent without `data`. */
   data?: Record<string, PlannedData>;
+  /** A breaking-point search (`load.find`): steps come from the CLI through `control/` (worker/control/steps.ts). */
+  search?: PlannedSearch;
+  /** Thresholds that stop the farm when they fail (`abortOnFail`), checked by the CLI no sooner than `delayMs` after the start. */
+  abortOnFail?: { metric: string; expression: string; delayMs: number }[];
 }
 
 export interface WorkerPlan {

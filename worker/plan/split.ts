@@ -1,5 +1,6 @@
 import { parseDuration } from '../scenario/duration';
 import type { Load } from '../scenario/types';
+import { planSearch, searchLoadMs } from './search';
 
 /**
  * Splits a whole number over `n` parts so that the parts sum to `total` exactly:
@@ -69,6 +70,7 @@ export function totalArrivals(phases: PlannedPhase[]): number {
 /** Load duration in milliseconds, as each worker runs it from its own start. */
 export function loadDurationMs(load: Load): number {
   if ('phases' in load) return normalisePhases(load).reduce((sum, p) => sum + p.durationMs, 0);
+  if ('find' in load) return searchLoadMs(load.find);
   return parseDuration(load.duration) ?? 0;
 }
 
@@ -78,6 +80,7 @@ export function loadDurationMs(load: Load): number {
  * figures; identities cover every user a worker can start.
  */
 export function splitLoad(load: Load, workers: number): WorkerShare[] {
+  if ('find' in load) return splitSearch(load.find, workers);
   if ('phases' in load) {
     const phases = normalisePhases(load);
     const total = totalArrivals(phases);
@@ -93,5 +96,26 @@ export function splitLoad(load: Load, workers: number): WorkerShare[] {
   return distribute(load.users, workers).map((users) => ({
     load: { model: 'closed', users, durationMs, rampUpMs },
     identities: users,
+  }));
+}
+
+/**
+ * A search's shares (worker/plan/search.ts): the rate of each step comes from the CLI at run
+ * time, so the open share has no phases and takes arrivals k % of === index of each step, and
+ * the closed share holds this worker's part of the most users (`distribute` of each step's users).
+ * Identities cover the most a worker can start: arrivals at `to` for the whole search, or its
+ * part of `users.to`.
+ */
+function splitSearch(find: import('../scenario/types').FindSpec, workers: number): WorkerShare[] {
+  const s = planSearch(find, 0);
+  const loadMs = searchLoadMs(find);
+  if (s.model === 'closed') {
+    return distribute(s.to, workers).map((users) => ({ load: { model: 'closed', users, durationMs: loadMs, rampUpMs: 0 }, identities: users }));
+  }
+  const caps = find.maxUsers === undefined ? null : distribute(find.maxUsers, workers);
+  const most = Math.ceil((s.to * loadMs) / 1000 / workers) + 1;
+  return Array.from({ length: workers }, (_, index) => ({
+    load: { model: 'open', phases: [], index, of: workers, maxUsers: caps ? caps[index] : null, arrivals: 0 },
+    identities: most,
   }));
 }

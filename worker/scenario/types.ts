@@ -39,7 +39,36 @@ export interface ClosedLoad {
   backoff?: { min?: Duration; max?: Duration } | false;
 }
 
-export type Load = OpenLoad | ClosedLoad;
+/**
+ * Search model (README, "Find the breaking point"): steps of rising load, each held for
+ * `stepDuration`, judged farm-wide by the scenario's thresholds; after the first step that breaks
+ * one, `refine` steps bisect between the last good and the first bad step.
+ */
+export interface FindLoad {
+  find: FindSpec;
+}
+
+/** `'+50%'`: each step offers 1.5 times the one before; `'+50'`: 50 more (arrivals/s or users). */
+export type StepSize = string;
+
+export interface FindSpec {
+  /** Open model: arrivals per second across the farm at the first step. */
+  from?: number;
+  /** Open model: the highest rate the search offers (its last step, if every step holds). */
+  to?: number;
+  /** Closed model instead of from/to: users across the farm at the first step, at most, and the step. */
+  users?: { from: number; to: number; step?: StepSize };
+  /** Growth from one step to the next (open model; the closed model's is `users.step`). @default '+50%' */
+  step?: StepSize;
+  /** How long each step lasts, measured. */
+  stepDuration: Duration;
+  /** Bisecting steps after the first step that breaks a threshold. @default 0 */
+  refine?: number;
+  /** Open model: cap on users in flight across the farm, as OpenLoad.maxUsers. */
+  maxUsers?: number;
+}
+
+export type Load = OpenLoad | ClosedLoad | FindLoad;
 
 export type UserFn = (u: User) => Promise<void> | void;
 
@@ -53,6 +82,21 @@ export interface Flow {
 /** `'p(99) < 250'`, `'avg < 100'`, `'max <= 2000'`, `'count > 10'`, `'rate < 0.01'`. */
 export type ThresholdExpression = string;
 
+/**
+ * A threshold that may stop the farm early: evaluated on merged data as the run goes (every
+ * poll, no sooner than `delayAbortEval` after the first snapshot); once it fails, every worker is
+ * stopped and the report says which threshold stopped it and when.
+ */
+export interface ThresholdObject {
+  expr: ThresholdExpression;
+  /** @default false */
+  abortOnFail?: boolean;
+  /** How long after the run's start abortOnFail is first evaluated. @default 0 */
+  delayAbortEval?: Duration;
+}
+
+export type ThresholdSpec = ThresholdExpression | ThresholdObject;
+
 export interface HttpOptions {
   /** Per-request timeout. @default '30s' */
   timeout?: Duration;
@@ -65,7 +109,7 @@ export interface ScenarioConfig {
   /** Default target URL; `--target` overrides it. Relative URLs in clients resolve against it. */
   target?: string;
   load: Load;
-  thresholds?: Record<string, ThresholdExpression | ThresholdExpression[]>;
+  thresholds?: Record<string, ThresholdSpec | ThresholdSpec[]>;
   user?: UserFn;
   flows?: Flow[];
   http?: HttpOptions;

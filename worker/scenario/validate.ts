@@ -2,8 +2,9 @@ import { parseDuration } from './duration';
 import { unknownKeys, type KeySet } from './keys';
 import { LIMITS, showLimit } from './limits';
 import { parseThreshold } from './thresholds';
-import type { ScenarioConfig } from './types';
+import type { FindSpec, ScenarioConfig } from './types';
 import { dataProblems } from '../data/validate';
+import { DECISION_TIMEOUT_MS, MAX_LADDER_STEPS, ladder, parseStep, searchBounds, searchLoadMs } from '../plan/search';
 
 const TOP_LEVEL = 'at the top level of the scenario, next to load';
 const IN_LOAD = 'inside load';
@@ -15,7 +16,7 @@ const IN_HTTP = 'inside http (http: { timeout, connections })';
 export const SCENARIO_KEYS = {
   top: {
     known: ['name', 'target', 'load', 'thresholds', 'user', 'flows', 'http', 'grace', 'data'],
-    elsewhere: { phases: IN_LOAD, users: IN_LOAD, duration: IN_LOAD, rampUp: IN_LOAD, maxUsers: IN_LOAD, timeout: IN_HTTP, connections: IN_HTTP },
+    elsewhere: { find: IN_LOAD, phases: IN_LOAD, users: IN_LOAD, duration: IN_LOAD, rampUp: IN_LOAD, maxUsers: IN_LOAD, timeout: IN_HTTP, connections: IN_HTTP },
   },
   openLoad: {
     known: ['phases', 'maxUsers'],
@@ -36,6 +37,12 @@ export const SCENARIO_KEYS = {
     elsewhere: { grace: TOP_LEVEL, maxUsers: 'inside load, next to phases', users: IN_CLOSED },
   },
   backoff: { known: ['min', 'max'] },
+  find: {
+    known: ['from', 'to', 'users', 'step', 'stepDuration', 'refine', 'maxUsers'],
+    elsewhere: { duration: 'as find.stepDuration', phases: 'not with find (find is a load model of its own)', grace: TOP_LEVEL },
+  },
+  findUsers: { known: ['from', 'to', 'step'], elsewhere: { stepDuration: 'inside find', refine: 'inside find' } },
+  threshold: { known: ['expr', 'abortOnFail', 'delayAbortEval'] },
   flow: { known: ['name', 'weight', 'user'], elsewhere: { grace: TOP_LEVEL } },
   http: { known: ['timeout', 'connections'], elsewhere: { grace: TOP_LEVEL } },
 } satisfies Record<string, KeySet>;
@@ -64,7 +71,7 @@ export function validateScenario(value: unknown): string[] {
   }
   checkLoad(s.load, bad, keys);
   checkJourney(s, bad, keys);
-  if (s.thresholds !== undefined) checkThresholds(s.thresholds, bad);
+  if (s.thresholds !== undefined) checkThresholds(s.thresholds, bad, keys);
   if (s.grace !== undefined) {
     const ms = parseDuration(s.grace);
     if (ms === undefined || ms > LIMITS.graceMs) bad('grace', `a duration like '10s', at most ${showLimit(LIMITS.graceMs)} (the longest grace)`, s.grace);
@@ -102,6 +109,7 @@ function checkLoad(load: unknown, bad: Bad, keys: Keys) {
     bad('load', '{ phases: [...] } (open model) or { users, duration } (closed model)', load);
     return;
   }
+  if ('find' in load) return checkFind(load, bad, keys);
   const hasPhases = 'phases' in load;
   const hasUsers = 'users' in load;
   if (hasPhases && hasUsers) {
@@ -188,16 +196,64 @@ function checkJourney(s: Record<string, unknown>, bad: Bad, keys: Keys) {
   }
 }
 
-function checkThresholds(thresholds: unknown, bad: Bad) {
+function checkThresholds(thresholds: unknown, bad: Bad, keys: Keys) {
   if (!isObject(thresholds)) return bad('thresholds', "an object like { 'http.GET /': ['p(99) < 250'] }", thresholds);
   for (const [metric, exprs] of Object.entries(thresholds)) {
     const list = Array.isArray(exprs) ? exprs : [exprs];
     list.forEach((expr, i) => {
       const at = Array.isArray(exprs) ? `thresholds['${metric}'][${i}]` : `thresholds['${metric}']`;
-      if (typeof expr !== 'string') return bad(at, "an expression like 'p(99) < 250'", expr);
+      if (isObject(expr)) return checkThresholdObject(expr, at, bad, keys);
+      if (typeof expr !== 'string') return bad(at, "an expression like 'p(99) < 250' or { expr, abortOnFail, delayAbortEval }", expr);
       const parsed = parseThreshold(expr);
       if ('problem' in parsed) bad(at, parsed.problem, expr);
     });
+  }
+}
+
+/** `{ expr, abortOnFail?, delayAbortEval? }`: a threshold that may stop the run early. */
+function checkThresholdObject(t: Record<string, unknown>, at: string, bad: Bad, keys: Keys) {
+  keys(t, at, SCENARIO_KEYS.threshold);
+  const parsed = typeof t.expr === 'string' ? parseThreshold(t.expr) : { problem: "an expression like 'p(99) < 250'" };
+  if ('problem' in parsed) bad(`${at}.expr`, parsed.problem, t.expr);
+  if (t.abortOnFail !== undefined && typeof t.abortOnFail !== 'boolean') bad(`${at}.abortOnFail`, 'true or false', t.abortOnFail);
+  if (t.delayAbortEval !== undefined && !durationIn(t.delayAbortEval, 0, LIMITS.loadMs)) bad(`${at}.delayAbortEval`, `a duration like '30s', ${LONGEST_LOAD}`, t.delayAbortEval);
+}
+
+/** `load.find` (worker/plan/search.ts): open `{ from, to, step }` or closed `{ users: { from, to, step } }`, stepDuration, refine. */
+function checkFind(load: Record<string, any>, bad: Bad, keys: Keys) {
+  keys(load, 'load', { known: ['find'], elsewhere: { grace: TOP_LEVEL, maxUsers: 'inside find' } });
+  const find = load.find;
+  if (!isObject(find)) return bad('load.find', "{ from, to, step: '+50%', stepDuration: '30s', refine }", find);
+  keys(find, 'load.find', SCENARIO_KEYS.find);
+  const stepExpected = "a step like '+50%' (times 1.5 each step) or '+50' (50 more each step)";
+  const range = (at: string, o: Record<string, any>, max: number, whole: boolean, limit: string) => {
+    checkNumber(bad, `${at}.from`, o.from, { min: whole ? 1 : Number.MIN_VALUE, max, whole, limit });
+    checkNumber(bad, `${at}.to`, o.to, { min: whole ? 1 : Number.MIN_VALUE, max, whole, limit });
+    if (isNum(o.from, 0) && isNum(o.to, 0) && o.to < o.from) bad(`${at}.to`, `a number >= ${at}.from (${o.from})`, o.to);
+  };
+  const closed = find.users !== undefined;
+  if (closed) {
+    if ('from' in find || 'to' in find || 'step' in find) bad('load.find', 'either from/to/step (arrivals per second) or users: { from, to, step } (users), not both', Object.keys(find));
+    if (!isObject(find.users)) bad('load.find.users', "{ from, to, step: '+10' }", find.users);
+    else {
+      keys(find.users, 'load.find.users', SCENARIO_KEYS.findUsers);
+      range('load.find.users', find.users, LIMITS.users, true, USERS_LIMIT);
+      if (find.users.step !== undefined && !parseStep(find.users.step)) bad('load.find.users.step', stepExpected, find.users.step);
+    }
+    if (find.maxUsers !== undefined) bad('load.find.maxUsers', 'nothing with users (the closed model runs exactly the step\'s users)', find.maxUsers);
+  } else {
+    range('load.find', find, LIMITS.arrivalRate, false, RATE_LIMIT);
+    if (find.step !== undefined && !parseStep(find.step)) bad('load.find.step', stepExpected, find.step);
+    if (find.maxUsers !== undefined) checkNumber(bad, 'load.find.maxUsers', find.maxUsers, { min: 1, max: LIMITS.users, whole: true, limit: USERS_LIMIT });
+  }
+  const stepMs = parseDuration(find.stepDuration);
+  if (stepMs === undefined || stepMs < LIMITS.intervalMinMs) bad('load.find.stepDuration', `a duration of at least ${showLimit(LIMITS.intervalMinMs)} like '30s'`, find.stepDuration);
+  if (find.refine !== undefined) checkNumber(bad, 'load.find.refine', find.refine, { min: 0, max: 20, whole: true, limit: 'at most 20 (bisecting steps)' });
+  const b = searchBounds(find as FindSpec);
+  if (b && stepMs !== undefined && stepMs >= LIMITS.intervalMinMs && (b.to >= b.from)) {
+    const rungs = ladder(b.model, b.from, b.to, b.step);
+    if (!rungs) bad('load.find', `at most ${MAX_LADDER_STEPS} steps from from to to: a larger step`, `${b.from} to ${b.to} by ${closed ? find.users?.step ?? '+50%' : find.step ?? '+50%'}`);
+    else if (searchLoadMs(find as FindSpec) > LIMITS.loadMs) bad('load.find', `steps lasting ${LONGEST_LOAD} in all (with ${showLimit(DECISION_TIMEOUT_MS)} per step for decisions)`, `${rungs.length + b.refine} steps of ${showLimit(stepMs)}`);
   }
 }
 

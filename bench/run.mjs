@@ -14,12 +14,13 @@ import * as path from 'node:path';
 import { BENCH_DIR, ROOT, PINNED, TARGET_CPU, GENERATOR_CPU, log, sleep } from './lib/proc.mjs';
 import { installPeers, versions, k6Availability, installedVersion, hasCommand } from './lib/peers.mjs';
 import { writeBenchmarks, table } from './lib/report.mjs';
+import { committedBuild, currentBuild, BUILD_ENV } from './lib/build.mjs';
 
 export const PARTS = ['http', 'ws-idle', 'socketio-idle', 'tcp', 'ws-rr', 'merge', 'many'];
 const NETNS_MARK = 'LOADFARM_BENCH_NETNS';
 
 function parseArgs(argv) {
-  const o = { only: PARTS, runs: 3, seconds: 10, quick: false, profile: true, write: true, full: false };
+  const o = { only: PARTS, runs: 3, seconds: 10, quick: false, profile: true, write: true, full: false, commit: 'HEAD' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -35,6 +36,7 @@ function parseArgs(argv) {
     else if (a === '--profile') o.profile = true;
     else if (a === '--no-write') o.write = false;
     else if (a === '--merge-full') o.full = true;
+    else if (a === '--commit') o.commit = val();
     else if (a === '--help' || a === '-h') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -56,7 +58,8 @@ function usage(problem) {
   --quick      1 run of 5 s, smaller connection counts: a smoke test, not figures to keep
   --no-profile skip the CPU profile of loadfarm's worker for goals it misses
   --no-write   print the table but leave BENCHMARKS.md alone
-  --merge-full merge the full 100 workers × 1 h run even when the timed sample shows it is slow`;
+  --merge-full merge the full 100 workers × 1 h run even when the timed sample shows it is slow
+  --commit     the commit to build and measure (default HEAD); the working tree's edits are never measured`;
   if (problem) {
     console.error(`bench: ${problem}\n${text}`);
     process.exit(1);
@@ -67,11 +70,9 @@ function usage(problem) {
 
 /** Outside the namespace: install what is needed, then run this file again inside `unshare -n`. */
 function outside(o, argv) {
-  if (distStale()) {
-    log('dist/ is missing or older than worker/ or cli/: npm run build (the bench measures the code as it is)');
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (b.status !== 0) process.exit(1);
-  }
+  // The bench measures a build of a commit (HEAD unless --commit), made apart from the working
+  // tree: edits in progress are never measured, and the figures name the commit they come from.
+  const build = committedBuild(o.commit);
   const wantsHttp = o.only.includes('http');
   const notes = wantsHttp ? installPeers() : {};
   fs.mkdirSync(path.join(BENCH_DIR, 'results'), { recursive: true });
@@ -87,31 +88,9 @@ function outside(o, argv) {
   const r = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec ${quoted}`], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, [NETNS_MARK]: '1' },
+    env: { ...process.env, [NETNS_MARK]: '1', [BUILD_ENV]: `${build.commit}:${build.root}` },
   });
   process.exit(r.status ?? 1);
-}
-
-/** True when dist/ is missing or any source under worker/ or cli/ is newer than it. */
-function distStale() {
-  let built = Infinity;
-  for (const f of ['cli.js', 'worker.js', 'index.js']) {
-    try {
-      built = Math.min(built, fs.statSync(path.join(ROOT, 'dist', f)).mtimeMs);
-    } catch {
-      return true;
-    }
-  }
-  const newest = (dir) => {
-    let t = 0;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) t = Math.max(t, newest(p));
-      else if (e.name.endsWith('.ts')) t = Math.max(t, fs.statSync(p).mtimeMs);
-    }
-    return t;
-  };
-  return Math.max(newest(path.join(ROOT, 'worker')), newest(path.join(ROOT, 'cli'))) > built;
 }
 
 /** Inside: only `lo` may exist, and it must be up. */
@@ -131,8 +110,7 @@ function checkNamespace() {
 
 function machine() {
   const cpuModel = os.cpus()[0]?.model ?? 'unknown';
-  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
-  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'worker', 'cli'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !== '';
+  const build = currentBuild();
   let nofile = '';
   try {
     nofile = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
@@ -148,20 +126,17 @@ function machine() {
   };
   let dist = '';
   try {
-    const st = fs.statSync(path.join(ROOT, 'dist', 'worker.js'));
-    const hash = spawnSync('sha256sum', [path.join(ROOT, 'dist', 'worker.js')], { encoding: 'utf8' }).stdout.slice(0, 12);
+    const st = fs.statSync(path.join(build.root, 'dist', 'worker.js'));
+    const hash = spawnSync('sha256sum', [path.join(build.root, 'dist', 'worker.js')], { encoding: 'utf8' }).stdout.slice(0, 12);
     dist = `dist/worker.js built ${st.mtime.toISOString()} (sha256 ${hash})`;
   } catch {
     dist = 'dist/worker.js missing';
   }
-  const changed = spawnSync('git', ['status', '--porcelain', '--', 'worker', 'cli'], { cwd: ROOT, encoding: 'utf8' })
-    .stdout.split('\n')
-    .filter(Boolean)
-    .map((l) => l.slice(3));
   return {
     date: new Date().toISOString(),
     dist,
-    changed,
+    commit: build.commit,
+    committed: build.committed,
     nproc: os.availableParallelism?.() ?? os.cpus().length,
     cpuModel,
     memGiB: Math.round(os.totalmem() / 2 ** 30),
@@ -169,7 +144,7 @@ function machine() {
     node: process.version,
     nofile,
     pinned: PINNED ? `targets on core ${TARGET_CPU}, generators on core ${GENERATOR_CPU} (taskset)` : 'not pinned (taskset or a second core missing)',
-    loadfarm: `${git}${dirty ? ` + uncommitted changes in ${changed.length} file(s) of worker/ and cli/` : ''}`,
+    loadfarm: build.committed ? `${build.commit.slice(0, 12)} (a build of that commit alone)` : `${build.commit.slice(0, 12)} + the working tree as it was (not a committed build)`,
     libraries: { undici: lib('undici'), ws: lib('ws'), 'socket.io-client': lib('socket.io-client'), 'socket.io (targets)': lib('socket.io'), 'hdr-histogram-js': lib('hdr-histogram-js') },
     tools: versions(),
   };

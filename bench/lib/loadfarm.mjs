@@ -6,8 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT, runTool, readProbes } from './proc.mjs';
 import { summarise } from './profile.mjs';
+import { currentBuild } from './build.mjs';
 
-export const CLI = path.join(ROOT, 'bin', 'loadfarm.js');
+/** The loadfarm measured: the committed build the bench made (bench/lib/build.mjs). */
+export const LF_ROOT = currentBuild().root;
+export const CLI = path.join(LF_ROOT, 'bin', 'loadfarm.js');
 
 /** A fresh file store for one run. */
 export function tempStore() {
@@ -100,6 +103,17 @@ export async function runLoadfarm(args, { env = {}, timeoutMs = 180_000, probeEn
   return out;
 }
 
+/**
+ * Why a loadfarm run cannot be counted, or undefined when it can: it exited non-zero (a run whose
+ * thresholds failed exits 1 or 2 too: a bench run has none but its own), timed out, or left no report.
+ */
+export function failure(r) {
+  if (r.timedOut) return 'timed out';
+  if (r.report === undefined) return `no report (exit ${r.code}): ${r.stderr.slice(-200).trim()}`;
+  if (r.code !== 0) return `exit ${r.code} (status ${r.report.status})`;
+  return undefined;
+}
+
 /** Removes what a run left in the temp folder (stores can hold thousands of files). */
 export function cleanup(res) {
   for (const d of [res.storeDir, res.probeDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
@@ -153,7 +167,7 @@ export async function profileLoadfarm(args, { env = {}, what, inclusive = {}, to
   try {
     const file = r.profiles[0];
     if (!file) return { what, error: `no profile written (exit ${r.code}): ${r.stderr.slice(-300)}` };
-    const s = summarise(file, ROOT);
+    const s = summarise(file, LF_ROOT);
     const inc = {};
     for (const [label, pred] of Object.entries(inclusive)) inc[label] = s.inclusive(pred);
     return {

@@ -16,19 +16,47 @@ export function fmtNum(x, unit = '') {
   return unit ? `${s} ${unit}` : s;
 }
 
-/** met: true / false / undefined (no figure), against an absolute goal and, when given, the machine-scaled one. */
+/**
+ * met: true / false / undefined (no figure), against an absolute goal and, when given, the
+ * machine-scaled one. A row whose run or report failed (`failed`) is never met, whatever its figure.
+ */
 export function verdict(row) {
   const ok = (goal) => {
+    if (row.failed) return false;
     if (row.loadfarm === undefined || goal === undefined) return undefined;
     return row.better === 'lower' ? row.loadfarm <= goal : row.loadfarm >= goal;
   };
-  return { abs: ok(row.goal), scaled: ok(row.scaledGoal) };
+  return { abs: ok(row.goal), scaled: ok(row.scaledGoal), ratio: row.ratioGoals?.map((g) => ratioMet(row, g)) };
+}
+
+/**
+ * A goal stated against a peer measured in the same run (issue 16): `{ peer, max }` or `{ peer, min }`
+ * on loadfarm ÷ that peer's figure, or `{ max }` / `{ min }` on loadfarm's figure itself.
+ */
+function ratioMet(row, g) {
+  if (row.failed) return false;
+  if (row.loadfarm === undefined) return undefined;
+  let value = row.loadfarm;
+  if (g.peer !== undefined) {
+    const p = row.peers?.[g.peer];
+    if (p === undefined || p === 0) return undefined;
+    value = row.loadfarm / p;
+  }
+  return g.max !== undefined ? value <= g.max : value >= g.min;
 }
 
 function metText(row) {
   const v = verdict(row);
   const yn = (b) => (b === undefined ? '?' : b ? 'yes' : 'NO');
-  return row.scaledGoal === undefined ? yn(v.abs) : `${yn(v.abs)} (scaled: ${yn(v.scaled)})`;
+  const parts = [];
+  if (row.goalText) parts.push(row.scaledGoal === undefined ? yn(v.abs) : `${yn(v.abs)} (scaled: ${yn(v.scaled)})`);
+  for (let i = 0; i < (row.ratioGoals ?? []).length; i++) parts.push(`${row.ratioGoals[i].text}: ${yn(v.ratio[i])}`);
+  if (row.failed) parts.push(`run failed: ${row.failed}`);
+  return parts.join('; ');
+}
+
+function goalText(r) {
+  return [r.goalText, r.scaledGoalText ? `scaled: ${r.scaledGoalText}` : '', ...(r.ratioGoals ?? []).map((g) => g.text)].filter(Boolean).join('; ');
 }
 
 function ratio(row) {
@@ -52,8 +80,8 @@ export function table(parts) {
     fmtNum(r.loadfarm, r.unit),
     r.peer === undefined ? '–' : `${fmtNum(r.peer, r.unit)} (${r.peerName})`,
     ratio(r) === undefined ? '–' : `${ratio(r).toFixed(2)}×`,
-    r.goalText ?? '',
-    r.goalText ? metText(r) : '',
+    goalText(r),
+    r.goalText || r.ratioGoals ? metText(r) : "",
   ]);
   const head = ['what', 'loadfarm', 'best peer', 'ratio', 'goal', 'met?'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
@@ -111,8 +139,8 @@ export function writeBenchmarks(latest, order) {
               fmtNum(r.loadfarm, r.unit),
               r.peer === undefined ? '–' : `${fmtNum(r.peer, r.unit)} (${r.peerName})`,
               ratio(r) === undefined ? '–' : `${ratio(r).toFixed(2)}×`,
-              [r.goalText, r.scaledGoalText ? `scaled: ${r.scaledGoalText}` : ''].filter(Boolean).join('; '),
-              r.goalText ? metText(r) : '',
+              goalText(r),
+              r.goalText || r.ratioGoals ? metText(r) : '',
               p.date?.slice(0, 10),
             ]),
       ),

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startServer, runTool, median, log, ROOT } from '../lib/proc.mjs';
-import { runLoadfarm, steadyState, cleanup, profileLoadfarm } from '../lib/loadfarm.mjs';
+import { runLoadfarm, steadyState, cleanup, profileLoadfarm, failure } from '../lib/loadfarm.mjs';
 import { FRAMES } from '../lib/frames.mjs';
 import { peerBin } from '../lib/peers.mjs';
 
@@ -26,15 +26,17 @@ export async function run(ctx) {
       const steady = steadyState(r.snapshots, 'http.GET /');
       const errors = Object.values(r.report?.errors ?? {}).reduce((a, b) => a + b, 0);
       cleanup(r);
+      // Like every peer: the kernel's CPU of the whole process tree (CLI and worker) over the whole run.
       return {
         requests,
         errors,
-        cpuMs: r.workerCpuMs,
-        usPerReq: requests ? (r.workerCpuMs * 1000) / requests : undefined,
-        perSecond: m?.rate,
+        cpuMs: r.cpuMs,
+        usPerReq: requests && r.cpuMs !== undefined ? (r.cpuMs * 1000) / requests : undefined,
+        workerUsPerReq: requests ? (r.workerCpuMs * 1000) / requests : undefined,
+        perSecond: requests / D,
         steadyUsPerReq: steady.usPerOp,
         cliCpuMs: r.cliCpuMs,
-        treeUsPerReq: requests && r.cpuMs ? (r.cpuMs * 1000) / requests : undefined,
+        failed: failure(r),
         status: r.report?.status ?? `exit ${r.code}: ${r.stderr.slice(-300)}`,
       };
     },
@@ -103,7 +105,7 @@ export async function run(ctx) {
 
   const tools_ = {};
   for (const [name, list] of Object.entries(samples)) {
-    const ok = list.filter((s) => !s.error && s.usPerReq);
+    const ok = list.filter((s) => !s.error && !s.failed && s.usPerReq);
     tools_[name] = {
       usPerReq: median(ok.map((s) => s.usPerReq)),
       perSecond: median(ok.map((s) => s.perSecond)),
@@ -111,8 +113,9 @@ export async function run(ctx) {
     };
   }
   const lf = tools_.loadfarm ?? {};
+  const lfFailed = (lf.runs ?? []).map((s) => s.error ?? s.failed).filter(Boolean);
   const peers = Object.entries(tools_).filter(([n, t]) => n !== 'loadfarm' && t.usPerReq);
-  const best = peers.sort((a, b) => a[1].usPerReq - b[1].usPerReq)[0];
+  const best = [...peers].sort((a, b) => a[1].usPerReq - b[1].usPerReq)[0];
   const ac = tools_.autocannon?.usPerReq;
   const scale = ac ? ac / 13 : undefined;
   return {
@@ -130,7 +133,9 @@ export async function run(ctx) {
       `its HDR histogram, snapshots every second). Plain baselines in \`bench/baselines/\`, ${CONNS} loops each: undici Pool ` +
       `(\`request()\` + read the body), undici Pool (dispatch) (\`dispatch()\` with a handler keeping the chunks: no stream, no AbortSignal), ` +
       `node http.Agent (keep-alive). autocannon \`-c ${CONNS}\`, wrk \`-t1 -c${CONNS}\`. Artillery: ${CONNS} VUs each looping GET / a fixed number of times; ` +
-      'its start-up CPU (measured by a one-request run) is subtracted, and it is run once (its cost is two orders above the rest).',
+      'its start-up CPU (measured by a one-request run) is subtracted, and it is run once (its cost is two orders above the rest). ' +
+      "Every tool's CPU is the kernel's count for its whole process tree over its whole run (loadfarm: the CLI and its worker, the worker's own share shown apart), " +
+      'divided by the requests it completed in that run; a loadfarm run that exits non-zero or leaves no report is a failure and never meets a goal.',
     rows: [
       {
         what: 'HTTP keep-alive, 50 conns: generator CPU per request',
@@ -139,14 +144,22 @@ export async function run(ctx) {
         loadfarm: lf.usPerReq,
         peer: best?.[1].usPerReq,
         peerName: best?.[0],
+        peers: Object.fromEntries(peers.map(([n, t]) => [n, t.usPerReq])),
+        failed: lfFailed.length > 0 ? lfFailed.join('; ') : undefined,
+        ratioGoals: [
+          { peer: 'autocannon', max: 1.2, text: '≤ 1.2× autocannon' },
+          { peer: 'undici Pool (dispatch)', max: 1.15, text: '≤ 1.15× undici dispatch loop' },
+        ],
         goal: 16,
         goalText: '≤ 16 µs',
         scaledGoal: scale ? 16 * scale : undefined,
         scaledGoalText: scale ? `≤ ${fmt(16 * scale)} µs (16/13 × autocannon here)` : undefined,
         extra: {
           'loadfarm steady-state µs/req (snapshots)': median((lf.runs ?? []).map((s) => s.steadyUsPerReq)),
-          'loadfarm CLI CPU ms (not counted)': median((lf.runs ?? []).map((s) => s.cliCpuMs)),
-          'loadfarm whole tree µs/req (CLI + worker)': median((lf.runs ?? []).map((s) => s.treeUsPerReq)),
+          'loadfarm worker process alone µs/req (its share of the tree figure)': median((lf.runs ?? []).map((s) => s.workerUsPerReq)),
+          'loadfarm CLI CPU ms (counted in the tree figure)': median((lf.runs ?? []).map((s) => s.cliCpuMs)),
+          'loadfarm ÷ autocannon': lf.usPerReq && tools_.autocannon?.usPerReq ? lf.usPerReq / tools_.autocannon.usPerReq : undefined,
+          'loadfarm ÷ undici dispatch loop': lf.usPerReq && tools_['undici Pool (dispatch)']?.usPerReq ? lf.usPerReq / tools_['undici Pool (dispatch)'].usPerReq : undefined,
         },
       },
     ],

@@ -15,6 +15,7 @@ import type { Snapshot } from './metrics/snapshot';
 import { say } from './stdio';
 import { openWorkerData } from './data/open';
 import { attachData } from './data/set';
+import { StepReader } from './control/steps';
 
 /** At the hard deadline, how long the worker may spend writing its failed status before it exits, ms. */
 const DEADLINE_STATUS_MS = 2000;
@@ -121,6 +122,8 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
     runtime,
     graceMs: plan.graceMs,
     cut,
+    // A search cuts a snapshot at each step's start and end: no snapshot spans two steps.
+    ...(plan.search ? { search: { search: plan.search, index, of: plan.workers.length, steps: new StepReader(store, runId, log), onBoundary: () => void flush(false) } } : {}),
   });
   // This worker's share of each data set, fetched part by part before any user starts.
   const opened = plan.data ? await openWorkerData({ store, runId, index, data: plan.data, stop: () => engine.stop() }) : undefined;
@@ -190,6 +193,8 @@ export async function runWorker(o: WorkerOptions, signal?: AbortSignal): Promise
   let result;
   try {
     result = await engine.run();
+    if (result.searchEnd === 'no-first-step') log(`no search step came within ${plan.search!.startTimeoutMs} ms of the start: ended the load (is the CLI that decides steps gone?)`);
+    if (result.searchEnd === 'no-decision') log(`no next search step came within ${plan.search!.decisionTimeoutMs} ms of the last one's end: ended the load (is the CLI that decides steps gone?)`);
   } finally {
     clearInterval(snapshotTimer);
     clearTimeout(stopPoll);

@@ -6,6 +6,7 @@ import type { Scenario, UserFn } from '../scenario/types';
 import { parseDuration } from '../scenario/duration';
 import { StopError } from '../protocols/errors';
 import { onAbort } from './abort';
+import { runSearch, type SearchEnd, type SearchPort, type SearchRunProps } from './search';
 
 /** How long cut users get to unwind before the engine reports the end anyway, ms. */
 const CUT_WAIT_MS = 2000;
@@ -21,6 +22,8 @@ export interface EngineOptions {
   graceMs: number;
   /** Cuts all users: called when the grace runs out (or at once by a hard stop). */
   cut: () => void;
+  /** A breaking-point search (plan.search): steps replace `share`'s schedule (worker/engine/search.ts). */
+  search?: SearchRunProps;
 }
 
 export interface EngineResult {
@@ -28,6 +31,8 @@ export interface EngineResult {
   cutUsers: number;
   /** True when the load ran to its planned end (false when stopped early). */
   completed: boolean;
+  /** With a search: why its load ended. */
+  searchEnd?: SearchEnd;
 }
 
 /**
@@ -69,12 +74,38 @@ export class Engine {
 
   async run(): Promise<EngineResult> {
     const { share } = this.o;
-    if (share.model === 'open') await this.runOpen(share);
+    let searchEnd: SearchEnd | undefined;
+    if (this.o.search) {
+      this.loadEndsAt = performance.now() + (share.model === 'closed' ? share.durationMs : 0);
+      searchEnd = await runSearch(this.o.search, this.searchPort());
+    } else if (share.model === 'open') await this.runOpen(share);
     else await this.runClosed(share);
     const completed = !this.stopped;
     this.stopped = true;
     const cutUsers = await this.drain();
-    return { cutUsers, completed };
+    return { cutUsers, completed, ...(searchEnd ? { searchEnd } : {}) };
+  }
+
+  /** The engine as a search drives it: arrivals as runOpen admits them, closed users with their own end. */
+  private searchPort(): SearchPort {
+    const engine = this;
+    const { identity } = this.o;
+    const rec = this.o.runtime.recorder;
+    const maxUsers = this.o.share.model === 'open' ? this.o.share.maxUsers : null;
+    return {
+      get stopped() {
+        return engine.stopped;
+      },
+      sleep: (ms) => this.sleep(ms),
+      arrive: (lagMs) => {
+        if (maxUsers !== null && rec.activeUsers >= maxUsers) return rec.arrival(false);
+        if (this.nextId >= identity.count) return rec.count('loadfarm.identities_exhausted');
+        rec.latency('loadfarm.schedule_lag', lagMs);
+        rec.arrival(true);
+        this.launch(identity.first + this.nextId++, lagMs, false);
+      },
+      startUser: (slot, keepGoing) => this.launch(identity.first + slot, 0, true, Infinity, keepGoing),
+    };
   }
 
   /** Pause settings of closed-model users after failed iterations (ClosedLoad.backoff). */
@@ -165,7 +196,7 @@ export class Engine {
   }
 
   /** Starts one user; closed-model users loop until `endAt` (performance.now() ms). */
-  private launch(id: number, lagMs: number, loop: boolean, endAt = 0) {
+  private launch(id: number, lagMs: number, loop: boolean, endAt = 0, keepGoing: () => boolean = () => true) {
     const { runtime, seed } = this.o;
     const user = new VirtualUser(id, runtime, seed, lagMs, this.loadEndsAt);
     const journey = this.pick(user);
@@ -192,7 +223,7 @@ export class Engine {
           // journey that ends at once cannot starve timers.
           if (pause > 0) await this.pauseUntil(Math.min(pause, endAt - performance.now()));
           else await new Promise<void>((r) => setImmediate(r));
-        } while (loop && !this.stopped && performance.now() < endAt && !runtime.signal.aborted);
+        } while (loop && !this.stopped && performance.now() < endAt && !runtime.signal.aborted && keepGoing());
       } finally {
         runtime.recorder.userEnded();
         this.active.delete(user);

@@ -12,6 +12,16 @@ export const layout = {
   plan: (runId: string) => `runs/${safe(runId)}/plan.json`,
   scenario: (runId: string) => `runs/${safe(runId)}/scenario.js`,
   stop: (runId: string) => `runs/${safe(runId)}/stop`,
+  /** Farm-wide decisions the CLI makes while a run goes (worker/control/steps.ts). */
+  controlPrefix: (runId: string) => `runs/${safe(runId)}/control/`,
+  /** Step `n` of a search, as announced to the workers (SearchStep). */
+  searchStepsPrefix: (runId: string) => `runs/${safe(runId)}/control/steps/`,
+  searchStep: (runId: string, n: number) => `runs/${safe(runId)}/control/steps/${String(n).padStart(6, '0')}.json`,
+  /** The CLI's verdict on step `n` of a search (cli/search/evaluate.ts StepResult). */
+  searchResult: (runId: string, n: number) => `runs/${safe(runId)}/control/results/${String(n).padStart(6, '0')}.json`,
+  searchResultsPrefix: (runId: string) => `runs/${safe(runId)}/control/results/`,
+  /** The threshold that stopped the run (abortOnFail), written before the stop marker. */
+  abort: (runId: string) => `runs/${safe(runId)}/control/abort.json`,
   report: (runId: string) => `runs/${safe(runId)}/report.json`,
   reportHtml: (runId: string) => `runs/${safe(runId)}/report.html`,
   workersPrefix: (runId: string) => `runs/${safe(runId)}/workers/`,

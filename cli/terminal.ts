@@ -12,6 +12,7 @@ export function liveLine(enabled: boolean, stream: NodeJS.WriteStream = process.
   const tty = stream.isTTY === true;
   let current = '';
   let lastPrinted = 0;
+  let lastLine = '';
   return {
     update(text) {
       if (!enabled) return;
@@ -20,6 +21,7 @@ export function liveLine(enabled: boolean, stream: NodeJS.WriteStream = process.
       else if (Date.now() - lastPrinted >= everyMs) {
         stream.write(`${text}\n`);
         lastPrinted = Date.now();
+        lastLine = text;
       }
     },
     note(text) {
@@ -27,7 +29,10 @@ export function liveLine(enabled: boolean, stream: NodeJS.WriteStream = process.
       else stream.write(`${text}\n`);
     },
     done() {
+      // The last figures are always shown: a terminal keeps its line; a pipe or a log gets the
+      // last line if the periodic print did not just write it.
       if (tty && current) stream.write('\n');
+      else if (enabled && current && current !== lastLine) stream.write(`${current}\n`);
       current = '';
     },
   };

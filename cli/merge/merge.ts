@@ -43,6 +43,10 @@ export interface WorkerTotals {
   rssMaxMb: number;
   usersMax: number;
   connectionsMax: number;
+  /** Logical cores the worker could use (0 when its snapshots do not say). */
+  cores: number;
+  /** Why it was saturated, over all its saturated intervals. */
+  saturatedBy: Set<string>;
 }
 
 /** One interval of the whole farm, for charts. `t` is seconds from the run's start. */
@@ -200,7 +204,7 @@ function current(s: Snapshot): Snapshot {
 function addToWorker(m: Merged, s: Snapshot, errs: number) {
   let w = m.workers.get(s.worker);
   if (!w) {
-    w = { snapshots: 0, first: s.start, last: s.end, final: false, ops: 0, errors: 0, saturatedIntervals: 0, cpuMaxPct: 0, loopLagMaxMs: 0, rssMaxMb: 0, usersMax: 0, connectionsMax: 0 };
+    w = { snapshots: 0, first: s.start, last: s.end, final: false, ops: 0, errors: 0, saturatedIntervals: 0, cpuMaxPct: 0, loopLagMaxMs: 0, rssMaxMb: 0, usersMax: 0, connectionsMax: 0, cores: 0, saturatedBy: new Set() };
     m.workers.set(s.worker, w);
   }
   w.snapshots += isRollup(s) ? s.rollup.snapshots : 1;
@@ -214,6 +218,8 @@ function addToWorker(m: Merged, s: Snapshot, errs: number) {
   w.cpuMaxPct = Math.max(w.cpuMaxPct, s.health.cpuPct);
   w.loopLagMaxMs = Math.max(w.loopLagMaxMs, s.health.loopLagMaxMs);
   w.rssMaxMb = Math.max(w.rssMaxMb, s.health.rssMb);
+  w.cores = Math.max(w.cores, s.health.cores ?? 0);
+  for (const why of s.health.saturatedBy ?? []) w.saturatedBy.add(why);
   w.usersMax = Math.max(w.usersMax, s.gauges.usersMax);
   w.connectionsMax = Math.max(w.connectionsMax, s.gauges.connectionsMax);
 }

@@ -86,8 +86,10 @@ export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLiv
     }
     const saturated = (t?.saturatedIntervals ?? 0) > 0;
     if (saturated) {
+      const why = [...t!.saturatedBy].map((b) => SATURATED_BY[b] ?? b);
+      const cores = t!.cores > 0 ? `, ${t!.cores} core${t!.cores === 1 ? '' : 's'}` : '';
       warnings.push(
-        `worker ${w.index} was saturated in ${t!.saturatedIntervals} of ${t!.snapshots} intervals (CPU up to ${t!.cpuMaxPct}%, event-loop lag up to ${t!.loopLagMaxMs} ms): latencies it measured then are inflated; use more workers`,
+        `worker ${w.index} was saturated in ${t!.saturatedIntervals} of ${t!.snapshots} intervals${why.length > 0 ? `: ${why.join(', ')}` : ''} (CPU up to ${t!.cpuMaxPct}% of one core${cores}; event-loop lag up to ${t!.loopLagMaxMs} ms): latencies it measured then are inflated; use more workers`,
       );
     }
     return {
@@ -175,6 +177,13 @@ export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLiv
     timeline: merged.timeline,
   };
 }
+
+/** Why a generator was saturated (Health.saturatedBy), in words. */
+const SATURATED_BY: Record<string, string> = {
+  cpu: 'CPU pegged',
+  'loop-lag': 'event-loop lag p90 ≥ 50 ms',
+  'loop-stall': 'event loop froze',
+};
 
 /** Failed share of operations, 0..1: failures without any operation count as all failed. */
 export function errorRate(failures: number, operations: number): number {

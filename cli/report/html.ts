@@ -87,6 +87,13 @@ const STATUS: Record<RunStatus, { tone: 'ok' | 'bad' | 'warn'; icon: string; lab
   failed: { tone: 'bad', icon: '✗', label: 'FAILED', meaning: 'the run produced no usable measurements' },
 };
 
+/**
+ * uPlot formats numbers with `navigator.language` when it loads; a browser started from a
+ * `C.UTF-8` shell reports a tag Intl refuses (`en-US@posix`), which would leave the page without
+ * charts. Such a tag is replaced by en-US before uPlot loads.
+ */
+const LOCALE_GUARD = `try{new Intl.NumberFormat(navigator.language)}catch(e){try{Object.defineProperty(Object.getPrototypeOf(navigator),'language',{get:function(){return 'en-US'},configurable:true})}catch(e2){}}`;
+
 /** The whole page. `assets` defaults to the installed uPlot. */
 export function renderHtml(r: Report, assets: HtmlAssets = uplotAssets()): string {
   const st = STATUS[r.status] ?? STATUS.failed;
@@ -118,6 +125,7 @@ ${countersTable(r)}
 <footer>loadfarm report of run <span class="mono">${escapeHtml(r.runId)}</span> · this file is self-contained: it needs no network</footer>
 </main>
 <script type="application/json" id="loadfarm-report">${embedJson(r)}</script>
+<script>${LOCALE_GUARD}</script>
 <script>${inline(assets.uplotJs, 'script')}</script>
 <script>${inline(CLIENT_JS, 'script')}</script>
 </body>

@@ -59,7 +59,7 @@ export function renderText(r: Report): string {
 
   out.push(
     ...table(
-      ['worker', 'state', 'users', 'requests', 'errors', 'cpu max', 'lag max', 'rss max', 'ids'],
+      ['worker', 'state', 'users', 'requests', 'errors', 'cpu max (1 core = 100%)', 'lag max', 'rss max', 'ids'],
       r.workers.map((w) => [
         String(w.index),
         w.state + (w.health.saturated ? ' (saturated)' : ''),

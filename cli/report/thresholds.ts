@@ -28,7 +28,10 @@ export function evaluateThresholds(thresholds: Record<string, string[]>, data: T
         results.push({ metric: key, expression, actual: null, ok: false, message: `not an expression: expected ${parsed.problem}` });
         continue;
       }
-      const targets = resolve(key, data);
+      // A glob names a family: a latency statistic applies to its latency metrics, `count` and
+      // `rate` to its counters too (`http.*: p(99) < 500` is not about http.connections).
+      const latencyOnly = key.includes('*') && parsed.stat.kind !== 'count' && parsed.stat.kind !== 'rate';
+      const targets = resolve(key, data).filter((t) => !latencyOnly || t.kind !== 'counter');
       if (targets.length === 0) {
         results.push({ metric: key, expression, actual: null, ok: false, message: `no metric named ${key} was recorded` });
         continue;

@@ -11,6 +11,8 @@ export interface ProgressView {
   connections: number;
   rps: number;
   p99Ms: number | null;
+  /** Operations and failed operations so far (report.json's `requests` and errors), all workers. */
+  requests: number;
   errors: number;
   saturated: number[];
 }
@@ -22,6 +24,7 @@ export interface ProgressView {
 export class ProgressTracker {
   private latest = new Map<number, Snapshot>();
   private errors = 0;
+  private requests = 0;
   /** p99 (ms) of the latest snapshots, read once per change of them (views come every poll). */
   private p99: number | null | undefined;
   private readonly counts = new Counts();
@@ -34,6 +37,7 @@ export class ProgressTracker {
         this.latest.set(s.worker, s);
         this.p99 = undefined;
       }
+      this.requests += s.ops;
       for (const n of Object.values(s.errors)) this.errors += n;
       for (const n of Object.values(s.generatorErrors)) this.errors += n;
     }
@@ -72,6 +76,7 @@ export class ProgressTracker {
       connections,
       rps,
       p99Ms: this.p99 ?? null,
+      requests: this.requests,
       errors: this.errors,
       saturated,
     };
@@ -81,5 +86,5 @@ export class ProgressTracker {
 export function progressLine(v: ProgressView): string {
   const p99 = v.p99Ms === null ? '-' : `${v.p99Ms >= 100 ? v.p99Ms.toFixed(0) : v.p99Ms.toFixed(1)}ms`;
   const sat = v.saturated.length > 0 ? ` · SATURATED: worker ${v.saturated.join(',')}` : '';
-  return `${formatDuration(v.elapsedMs).padStart(6)} · workers ${v.workersUp}/${v.workers} · users ${v.users} · conns ${v.connections} · ${v.rps.toFixed(0)} req/s · p99 ${p99} · errors ${v.errors}${sat}`;
+  return `${formatDuration(v.elapsedMs).padStart(6)} · workers ${v.workersUp}/${v.workers} · users ${v.users} · conns ${v.connections} · requests ${v.requests} · ${v.rps.toFixed(0)} req/s · p99 ${p99} · errors ${v.errors}${sat}`;
 }

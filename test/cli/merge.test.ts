@@ -168,6 +168,18 @@ describe('evaluateThresholds', () => {
     expect(evaluateThresholds({ checks: ['rate > 0.99'] }, { ...data, checks: {} })[0]).toMatchObject({ ok: false, message: 'no metric named checks was recorded' });
   });
 
+  it('a glob with a latency statistic matches latency metrics only; with count or rate, counters too', () => {
+    const withCounter = { ...data, counters: { ...data.counters, 'http.connections': 4 } };
+    expect(evaluateThresholds({ 'http.*': ['p(99) < 100'] }, withCounter).map((t) => t.metric)).toEqual(['http.GET /a', 'http.GET /b']);
+    expect(evaluateThresholds({ 'http.*': ['count > 1'] }, withCounter).map((t) => [t.metric, t.ok])).toEqual([
+      ['http.GET /a', true],
+      ['http.GET /b', true],
+      ['http.connections', true],
+    ]);
+    // Named exactly, a counter with a latency statistic still fails, saying why.
+    expect(evaluateThresholds({ 'http.connections': ['p(99) < 100'] }, withCounter)[0]).toMatchObject({ ok: false, message: 'percentile does not apply to a counter' });
+  });
+
   it('counters take count and rate (per second)', () => {
     expect(evaluateThresholds({ 'check ok: fail': ['count == 3', 'rate < 1', 'p(99) < 1'] }, data).map((t) => [t.actual, t.ok])).toEqual([[3, true], [1.5, false], [null, false]]);
   });

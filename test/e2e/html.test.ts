@@ -56,8 +56,9 @@ describe('report.html in headless Chromium', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1360, height: 900 },
       deviceScaleFactor: 1,
-      // A fixed locale: the bundled headless shell otherwise derives `en-US@posix` from LANG=C.UTF-8, which Intl refuses.
-      locale: 'en-US',
+      // The locale a person's shell gives: from LANG=C.UTF-8 this Chromium derives `en-US@posix`,
+      // which Intl refuses; the report must draw its charts all the same (html.ts LOCALE_GUARD).
+      env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
       offline: true,
     });
   }, 60_000);

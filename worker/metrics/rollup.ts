@@ -32,6 +32,9 @@ export interface RollupInfo {
   cpuMaxPct: number;
   loopLagMaxMs: number;
   rssMaxMb: number;
+  /** Logical cores of the worker, and why it was saturated in the period (Health.saturatedBy). */
+  cores?: number;
+  saturatedBy?: Array<'cpu' | 'loop-lag' | 'loop-stall'>;
 }
 
 export interface Rollup extends Snapshot {
@@ -100,7 +103,11 @@ class Period {
       r.cpuMaxPct = Math.max(r.cpuMaxPct, info.cpuMaxPct);
       r.loopLagMaxMs = Math.max(r.loopLagMaxMs, info.loopLagMaxMs);
       r.rssMaxMb = Math.max(r.rssMaxMb, info.rssMaxMb);
+      addReasons(r, info.saturatedBy);
+      r.cores = Math.max(r.cores ?? 0, info.cores ?? 0);
     } else {
+      addReasons(r, s.health.saturatedBy);
+      r.cores = Math.max(r.cores ?? 0, s.health.cores ?? 0);
       if (s.health.saturated) {
         r.saturatedIntervals++;
         for (const [name, h] of histograms) if (h.totalCount > 0) r.saturatedCounts[name] = (r.saturatedCounts[name] ?? 0) + h.totalCount;
@@ -191,7 +198,17 @@ function emptyRollup(first: Snapshot, level: RollupLevel): Rollup {
 
 /** A period's health as one interval's: the worst of it (CPU and lag maxima, saturated if any interval was). */
 function health(r: RollupInfo): Health {
-  return { cpuPct: r.cpuMaxPct, loopLagP99Ms: r.loopLagMaxMs, loopLagMaxMs: r.loopLagMaxMs, rssMb: r.rssMaxMb, saturated: r.saturatedIntervals > 0 };
+  const h: Health = { cpuPct: r.cpuMaxPct, loopLagP99Ms: r.loopLagMaxMs, loopLagMaxMs: r.loopLagMaxMs, rssMb: r.rssMaxMb, saturated: r.saturatedIntervals > 0 };
+  if (r.cores) h.cores = r.cores;
+  if (r.saturatedBy?.length) h.saturatedBy = r.saturatedBy;
+  return h;
+}
+
+function addReasons(r: RollupInfo, reasons: RollupInfo['saturatedBy']) {
+  for (const why of reasons ?? []) {
+    r.saturatedBy ??= [];
+    if (!r.saturatedBy.includes(why)) r.saturatedBy.push(why);
+  }
 }
 
 function sumInto(into: Record<string, number>, from: Record<string, number>) {

@@ -350,9 +350,10 @@ describe('reconnection', () => {
   });
 
   test.each([
-    ['the user ends (scope destroyed)', (t: TestRuntime, u: { scope: { closeAll(): void } }) => u.scope.closeAll()],
-    ['the run is cut (signal aborted)', (t: TestRuntime) => t.controller.abort()],
-  ])('reconnection stops when %s: no attempt after it, no timer left, the gauge exact', async (_when, stop) => {
+    // A user ending with a wait pending: nothing failed. The run cutting it: the wait was in flight.
+    ['the user ends (scope destroyed)', (t: TestRuntime, u: { scope: { closeAll(): void } }) => u.scope.closeAll(), {}],
+    ['the run is cut (signal aborted)', (t: TestRuntime) => t.controller.abort(), { CUT_IN_FLIGHT: 1 }],
+  ])('reconnection stops when %s: no attempt after it, no timer left, the gauge exact', async (_when, stop, errors) => {
     const server = await startServer();
     rt = createTestRuntime({ target: server.url });
     const u = rt.user();
@@ -368,12 +369,16 @@ describe('reconnection', () => {
     stop(rt, u);
     expect(timeouts()).toBe(before - 2);
     expect(conn.isReconnecting).toBe(false);
-    expect(await pending).toBeInstanceOf(StopError);
-    const attempts = rt.snapshot().counters['ws.reconnect_attempts'] ?? 0;
+    const ended = await pending;
+    if (Object.keys(errors).length === 0) expect(ended).toBeInstanceOf(StopError);
+    else expect(ended).toMatchObject({ code: 'CUT_IN_FLIGHT' });
+    const first = rt.snapshot();
+    const attempts = first.counters['ws.reconnect_attempts'] ?? 0;
     await sleep(300);
     const snap = rt.snapshot();
     expect(snap.counters['ws.reconnect_attempts']).toBeUndefined(); // none since the stop
     expect(attempts).toBeLessThanOrEqual(3);
+    expect(first.errors).toEqual(errors);
     expect(snap.errors).toEqual({});
     expect(snap.gauges.connections).toBe(0);
   });

@@ -1,4 +1,5 @@
 import type { TimelinePoint } from '../merge/merge';
+import type { AbortRecord, Limit } from './limit';
 
 /**
  * report.json (also what `--json` prints). Names are stable: add fields, do not rename.
@@ -45,9 +46,14 @@ export interface Report {
   /** Plain sentences on what makes numbers doubtful: saturated generators, lost workers, drops. */
   warnings: string[];
   timeline: TimelinePoint[];
+  /** A breaking-point search's outcome (cli/report/limit.ts); absent for other runs. */
+  limit?: Limit;
+  /** The abortOnFail threshold that stopped the run, and when; absent when none did. */
+  abortedBy?: AbortRecord;
 }
 
-export type RunStatus = 'passed' | 'thresholds-failed' | 'incomplete' | 'failed';
+/** `running`: a report of a run still going (`loadfarm report` during a run): the numbers so far, exit 2, never saved as report.json. */
+export type RunStatus = 'passed' | 'thresholds-failed' | 'incomplete' | 'failed' | 'running';
 
 export interface MetricStats {
   count: number;

@@ -11,6 +11,7 @@ import type { Report } from '../report/types';
 import { classifyError, describeError } from '../aws/error-kind';
 import { RunDetachedError } from './detached';
 import { Outage } from './outage';
+import { RunControl } from '../search/follow';
 
 export interface FollowOptions {
   store: Store;
@@ -396,6 +397,8 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
   if (o.leaveSignal?.aborted) onLeave();
 
   const reader = new RunReader(store, plan.runId);
+  // A search's steps and abortOnFail thresholds: decided here, farm-wide (cli/search/follow.ts).
+  const control = RunControl.for(store, plan, (line) => o.onNote?.(line));
   const tracker = new ProgressTracker();
   const giveUpAt = lastStart + plan.hardStopMs + LOST_AFTER_MS;
   const states = session.states;
@@ -454,6 +457,7 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
       }
       if (session.stopped && now >= session.stoppedAt + (o.cancelGraceMs ?? fleet.cancelGraceMs ?? 0)) cancelStragglers(session);
       tracker.add(fresh);
+      if (control && (await control.tick(fresh, reader, (i) => ENDED.has(states.get(i)!.state), session.stopped))) session.stop();
       if (fresh.length > 0) o.onSnapshots?.(fresh);
       o.onProgress?.(tracker.view(now - t0, [...states.values()]));
       const allEnded = [...states.values()].every((s) => ENDED.has(s.state));
@@ -477,7 +481,7 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
   }
   const last = await finalRead(session, reader);
   if (last.length > 0) o.onSnapshots?.(last);
-  const report = await untilStored(session, () => reportFromStore(reader, plan, { fleet: states, stopped: session.stopped }));
+  const report = await untilStored(session, () => reportFromStore(reader, plan, { fleet: states, stopped: session.stopped }).then((r) => control?.finish(r) ?? r));
   await untilStored(session, () => putJson(store, layout.report(plan.runId), report));
   return report;
 }

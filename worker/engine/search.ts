@@ -44,6 +44,8 @@ export type SearchEnd = 'stopped' | 'no-first-step' | 'no-decision';
 
 /** The longest the loop sleeps before looking at the steps again, ms. */
 const LOOK_MS = 100;
+/** How late into a step a worker may join and still make up the arrivals it missed, ms. */
+const LATE_MS = 1000;
 /** Past-due arrivals launched in a row before the loop yields to the event loop. */
 const BURST = 64;
 
@@ -100,6 +102,9 @@ export async function runSearch(p: SearchRunProps, port: SearchPort): Promise<Se
     if (cur !== seg) {
       seg = cur;
       k = p.index;
+      // Joining a step late (a slow start, a store that lagged): arrivals due over LATE_MS ago are not made up in a burst.
+      const behindMs = t - cur.startAt - LATE_MS;
+      if (behindMs > 0 && cur.rate > 0) k += Math.floor((behindMs * cur.rate) / 1000 / p.of) * p.of;
       endCut = false;
       p.onBoundary();
       if (p.search.model === 'closed') resize(cur.rate);

@@ -22,10 +22,18 @@ export interface ReportInputs {
   stopped?: boolean;
   /** Objects the merge could not use (unreadable or refused snapshots): the report is incomplete. */
   unusable?: Unusable[];
+  /**
+   * Epoch ms of a re-render (no fleet): a worker whose last status is not final and whose
+   * deadline has not passed is still running, and the report is the report so far (`running`).
+   */
+  now?: number;
 }
 
+/** Slack past a worker's hard stop before a re-render takes a non-final status as lost, ms. */
+const DEADLINE_SLACK_MS = 15_000;
+
 /** Turns merged measurements into the report: stats per metric, thresholds, worker table, status. */
-export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLive, unusable: unusableObjects = [] }: ReportInputs): Report {
+export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLive, unusable: unusableObjects = [], now }: ReportInputs): Report {
   const unusable = [
     ...unusableObjects,
     ...merged.unreadableHistograms.map((h) => ({ key: layout.snapshot(plan.runId, h.worker, h.seq), reason: `histogram ${h.metric} could not be decoded (${h.reason})` })),
@@ -76,9 +84,16 @@ export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLiv
       state = 'lost';
       message ??= 'still running when the run was reported';
     } else if (state === 'starting' || state === 'running' || state === 'stopping') {
-      // No fleet to ask (a re-render): a worker whose last status is not final never finished.
-      message = `its last status says ${state}: it was lost, or is still running`;
-      state = 'lost';
+      // No fleet to ask (a re-render): a worker whose last status is not final is still running
+      // while its deadline has not passed, and lost after it.
+      const deadline = (st?.startedAt ?? plan.createdAt + w.startOffsetMs) + plan.hardStopMs + DEADLINE_SLACK_MS;
+      if (now !== undefined && now < deadline) {
+        message = `still running (its deadline is ${new Date(deadline).toISOString().slice(11, 19)} UTC): these are its numbers so far`;
+        state = 'running';
+      } else {
+        message = `its last status says ${state}, and its deadline has passed: it was lost`;
+        state = 'lost';
+      }
     } else if (state === 'lost' && !st) message ??= 'it wrote snapshots but no status';
     if (state === 'done' && t && !t.final) {
       state = 'lost';
@@ -142,7 +157,8 @@ export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLiv
 
   let status: RunStatus;
   const anyData = merged.workers.size > 0;
-  if (!anyData || workers.every((w) => w.state === 'failed' || w.state === 'never started')) status = 'failed';
+  if (workers.some((w) => w.state === 'running')) status = 'running';
+  else if (!anyData || workers.every((w) => w.state === 'failed' || w.state === 'never started')) status = 'failed';
   else if (stopped || workers.some((w) => w.state !== 'done') || unusable.length > 0 || holdFailed) status = 'incomplete';
   else if (thresholds.some((t) => !t.ok)) status = 'thresholds-failed';
   else status = 'passed';
@@ -154,6 +170,7 @@ export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLiv
     scenario: plan.scenario.name,
     target: plan.target,
     status,
+    // A running run has no verdict yet: 2, like any run that is not complete.
     exitCode: status === 'passed' ? EXIT.passed : status === 'thresholds-failed' ? EXIT.thresholds : EXIT.incomplete,
     startedAt: merged.start || plan.createdAt,
     endedAt: merged.end || plan.createdAt,

@@ -30,5 +30,5 @@ export async function reportFromStore(reader: RunReader, plan: Plan, live: LiveF
   }
   const marker = live.stopped === true || (await reader.store.get(layout.stop(plan.runId))) !== undefined;
   const merged = mergeSnapshots(reader.snapshots, plan.intervalMs);
-  return buildReport({ plan, merged, statuses: reader.statuses, fleet, stopped: marker, unusable: reader.unusable() });
+  return buildReport({ plan, merged, statuses: reader.statuses, fleet, now: live.fleet === undefined ? Date.now() : undefined, stopped: marker, unusable: reader.unusable() });
 }

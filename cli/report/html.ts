@@ -85,6 +85,7 @@ const STATUS: Record<RunStatus, { tone: 'ok' | 'bad' | 'warn'; icon: string; lab
   'thresholds-failed': { tone: 'bad', icon: '✗', label: 'THRESHOLDS FAILED', meaning: 'at least one threshold was crossed' },
   incomplete: { tone: 'warn', icon: '!', label: 'INCOMPLETE', meaning: 'a worker was lost or the run was stopped' },
   failed: { tone: 'bad', icon: '✗', label: 'FAILED', meaning: 'the run produced no usable measurements' },
+  running: { tone: 'warn', icon: '…', label: 'RUNNING', meaning: 'the run is still going: these are its numbers so far' },
 };
 
 /**

@@ -36,14 +36,22 @@ export async function emitReport(report: Report, o: EmitOptions): Promise<Emitte
   const json = JSON.stringify(report, null, 2);
   const text = renderText(report);
   const html = renderHtml(report);
-  await o.store.put(layout.report(report.runId), json);
-  await o.store.put(`runs/${report.runId}/report.txt`, text);
-  await o.store.put(layout.reportHtml(report.runId), html);
+  // A report of a run still going is the numbers so far: it is never saved as the run's report.
+  const save = report.status !== 'running';
+  if (save) {
+    await o.store.put(layout.report(report.runId), json);
+    await o.store.put(`runs/${report.runId}/report.txt`, text);
+    await o.store.put(layout.reportHtml(report.runId), html);
+  }
   const places: string[] = [];
-  const local = o.store.url.startsWith('file://') ? o.store.url.slice('file://'.length) : undefined;
+  const local = save && o.store.url.startsWith('file://') ? o.store.url.slice('file://'.length) : undefined;
   if (local) places.push(path.join(local, layout.report(report.runId)));
-  else places.push(`${o.store.url}/${layout.report(report.runId)}`);
+  else if (save) places.push(`${o.store.url}/${layout.report(report.runId)}`);
   let htmlPlace = local ? path.join(local, layout.reportHtml(report.runId)) : `${o.store.url}/${layout.reportHtml(report.runId)}`;
+  if (!save && !o.outDir) {
+    htmlPlace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'loadfarm-')), 'report.html');
+    fs.writeFileSync(htmlPlace, html);
+  }
   if (o.outDir) {
     fs.mkdirSync(o.outDir, { recursive: true });
     fs.writeFileSync(path.join(o.outDir, 'report.json'), json);
@@ -58,7 +66,7 @@ export async function emitReport(report: Report, o: EmitOptions): Promise<Emitte
   if (o.json) {
     write(`${json}\n`);
     process.stderr.write(`html report: ${htmlPlace}\n`);
-  } else write(`${text}\nreport: ${places.join(', ')}\nhtml report: ${htmlPlace}\n`);
+  } else write(`${text}\n${places.length > 0 ? `report: ${places.join(', ')}\n` : ''}html report: ${htmlPlace}\n`);
   if (o.open) {
     const problem = await openFile(htmlPlace);
     if (problem) process.stderr.write(`loadfarm: ${problem}\n`);

@@ -258,3 +258,47 @@ export default defineScenario({
     expect(res.code).toBe(0);
   });
 });
+
+describe('a report while the run goes on', () => {
+  it('`loadfarm report` during a run: status running, exit 2, numbers so far (never more than the server saw), report.json left for the run', async () => {
+    let seen = 0;
+    const server = await startHttpServer((_req, res) => {
+      seen++;
+      res.end('ok');
+    });
+    const file = writeScenario(
+      dir,
+      'live.ts',
+      `import { defineScenario } from 'loadfarm';
+export default defineScenario({
+  name: 'live',
+  load: { phases: [{ duration: '5s', arrivalRate: 10 }] },
+  async user(u) { await u.http.get('/'); },
+});`,
+    );
+    const store = path.join(dir, 'store-live');
+    const running = runCli(['run', file, '--target', server.url, '--store', `file://${store}`, '--workers', '2', '--interval', '500ms', '--json']);
+    let runId: string | undefined;
+    for (let i = 0; i < 60 && !runId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      runId = runsIn(store)[0];
+    }
+    await new Promise((r) => setTimeout(r, 2500));
+    const live = await runCli(['report', runId!, '--store', `file://${store}`, '--json']);
+    const seenThen = seen;
+    const r = json(live.stdout);
+    expect(live.code).toBe(2);
+    expect(r.status).toBe('running');
+    expect(r.workers.map((w) => w.state)).toEqual(['running', 'running']);
+    expect(r.requests).toBeGreaterThan(0);
+    expect(r.requests).toBeLessThanOrEqual(seenThen);
+    expect(fs.existsSync(path.join(store, 'runs', runId!, 'report.json'))).toBe(false);
+
+    const done = await running;
+    await server.close();
+    expect(done.code).toBe(0);
+    const final = JSON.parse(fs.readFileSync(path.join(store, 'runs', runId!, 'report.json'), 'utf8')) as Report;
+    expect(final.status).toBe('passed');
+    expect(final.requests).toBe(seen);
+  });
+});

@@ -201,10 +201,34 @@ interface Live {
   forgetAbort: (() => void) | undefined;
 }
 
+/**
+ * Empty until first used: an idle connection shares these (never written: the first push
+ * replaces them with an array of its own).
+ */
+const NO_MESSAGES: readonly Message[] = Object.freeze([]) as readonly Message[];
+const NO_WAITERS: readonly Waiter[] = Object.freeze([]) as readonly Waiter[];
+const NO_LISTENERS: readonly ((msg: WsMessage) => void)[] = Object.freeze([]) as readonly ((msg: WsMessage) => void)[];
+
+/** The connection a socket belongs to, read by the shared listeners below (no closures per connection). */
+const kConnection = Symbol('connection');
+type OwnedSocket = WebSocket & { [kConnection]?: Connection };
+
+function onSocketMessage(this: OwnedSocket, raw: Buffer, isBinary: boolean): void {
+  this[kConnection]?.received(raw, isBinary);
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  this[kConnection]?.closedByServer();
+}
+
+function onSocketError(this: OwnedSocket, err: Error): void {
+  this[kConnection]?.dropped(err);
+}
+
 class Connection implements WsConnection {
-  private inbox: Message[] = [];
-  private waiters: Waiter[] = [];
-  private listeners: ((msg: WsMessage) => void)[] = [];
+  private inbox = NO_MESSAGES as Message[];
+  private waiters = NO_WAITERS as Waiter[];
+  private listeners = NO_LISTENERS as ((msg: WsMessage) => void)[];
   private lastSend = 0;
   private closed = false;
   private readonly live: Live | undefined;
@@ -256,14 +280,21 @@ class Connection implements WsConnection {
   }
 
   private attach(socket: WebSocket) {
-    socket.on('message', (raw: Buffer, isBinary: boolean) => this.received(raw, isBinary));
-    socket.on('close', () => this.dropped(new LoadError('ECONNRESET', `ws ${this.url}: closed by the server`, false)));
-    socket.on('error', (err) => this.dropped(err));
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('message', onSocketMessage);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
     const hb = this.live?.config.heartbeat;
     if (hb !== undefined && hb.message === undefined) socket.on('pong', this.live!.pong);
   }
 
-  private received(raw: Buffer, isBinary: boolean) {
+  /** @internal */
+  closedByServer() {
+    this.dropped(new LoadError('ECONNRESET', `ws ${this.url}: closed by the server`, false));
+  }
+
+  /** @internal */
+  received(raw: Buffer, isBinary: boolean) {
     const rec = this.scope.runtime.recorder;
     rec.bytes(0, raw.length);
     rec.count('ws.messages.received');
@@ -297,6 +328,7 @@ class Connection implements WsConnection {
       this.inbox.shift();
       this.scope.runtime.recorder.count('ws.inbox_dropped');
     }
+    if (this.inbox === NO_MESSAGES) this.inbox = [];
     this.inbox.push(msg);
   }
 
@@ -304,7 +336,8 @@ class Connection implements WsConnection {
    * The current socket is gone (`clientClose`: the client closes it with a close frame). With
    * `reconnect` the connection comes back; otherwise it is closed for good.
    */
-  private dropped(err: Error, clientClose = false) {
+  /** @internal */
+  dropped(err: Error, clientClose = false) {
     const live = this.live;
     if (live === undefined) return this.closedFor(err);
     if (this.closed || live.down) return;
@@ -325,7 +358,7 @@ class Connection implements WsConnection {
     this.scope.runtime.recorder.connectionClosed();
     this.scope.untrack(this);
     const waiters = this.waiters;
-    this.waiters = [];
+    this.waiters = NO_WAITERS as Waiter[];
     for (const w of waiters) {
       clearTimeout(w.timer);
       w.reject(this.scope.fail(err, `ws ${this.url}`));
@@ -473,7 +506,7 @@ class Connection implements WsConnection {
     this.closed = true;
     this.scope.untrack(this);
     const waiters = this.waiters;
-    this.waiters = [];
+    this.waiters = NO_WAITERS as Waiter[];
     for (const w of waiters) {
       clearTimeout(w.timer);
       w.reject(err);
@@ -569,6 +602,7 @@ class Connection implements WsConnection {
           reject(this.scope.fail(new LoadError('ETIMEDOUT', `no matching message within ${timeoutMs} ms`, false), `ws ${metric}`));
         }, timeoutMs),
       };
+      if (this.waiters === NO_WAITERS) this.waiters = [];
       this.waiters.push(waiter);
     });
   }
@@ -598,6 +632,7 @@ class Connection implements WsConnection {
   }
 
   onMessage(listener: (msg: WsMessage) => void): void {
+    if (this.listeners === NO_LISTENERS) this.listeners = [];
     this.listeners.push(listener);
   }
 
@@ -647,7 +682,7 @@ class Connection implements WsConnection {
         clearTimeout(w.timer);
         w.reject(this.scope.abandon(`ws ${this.url}`));
       }
-      this.waiters = [];
+      this.waiters = NO_WAITERS as Waiter[];
     }
     if (live !== undefined) this.stopLive(live, () => new StopError());
     this.current.terminate();

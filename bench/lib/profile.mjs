@@ -32,7 +32,9 @@ function origin(frame, root) {
       let src = e.originalSource;
       if (src.startsWith('file://')) src = fileURLToPath(src);
       else src = path.resolve(path.dirname(url), src);
-      return { file: path.relative(root, src), line: e.originalLine + 1 };
+      // A build's node_modules is a link to the project's: name packages from node_modules/ on.
+      const nm = src.lastIndexOf('/node_modules/');
+      return { file: nm >= 0 ? src.slice(nm + 1) : path.relative(root, src), line: e.originalLine + 1 };
     }
   }
   return { file: url.startsWith('node:') ? url : path.relative(root, url) || url, line: frame.lineNumber + 1 };

@@ -6,9 +6,10 @@ import { getJson, type Store } from '../store/store';
  * (store: runs/<runId>/control/steps/<n>.json, written once, never rewritten).
  *
  * From `startAt` (epoch ms) every worker offers `rate` (farm-wide: arrivals per second in the
- * open model, users in the closed model) until the next step's `startAt`; the step is measured
- * over [startAt, endAt). Between `endAt` and the next step a worker holds the rate (the CLI is
- * deciding); with no next step `decisionTimeoutMs` (plan) after `endAt` it ends its load.
+ * open model, users in the closed model) until `endAt`; the step is measured over [startAt,
+ * endAt). Between `endAt` and the next step (the CLI is deciding) open-model workers start no new
+ * arrivals and closed-model users keep going; with no next step `decisionTimeoutMs` (plan) after
+ * `endAt` a worker ends its load (its safe default without the CLI).
  * The run's stop marker ends a search like any run.
  */
 export interface SearchStep {

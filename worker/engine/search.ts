@@ -53,9 +53,11 @@ const BURST = 64;
  * Runs one worker's part of a breaking-point search. Every worker follows the same step objects
  * on the same epoch times, so the farm moves from step to step together. Open model: arrival k
  * of a step (k = 0, 1, 2, … from the step's `startAt`) is due at startAt + k / rate s; this worker
- * takes k % of === index, and keeps the step's schedule past `endAt` until the next step starts.
- * Closed model: this worker runs its `distribute` part of the step's users; users beyond it
- * finish their iteration and end. Safe default without the CLI: see SearchEnd.
+ * takes k % of === index.
+ * Between a step's end and the next step's start (the CLI deciding) no new arrivals come, so a
+ * step that broke does not carry its backlog into the next one. Closed model: this worker runs
+ * its `distribute` part of the step's users, and they keep going between steps; users beyond
+ * it finish their iteration and end. Safe default without the CLI: see SearchEnd.
  */
 export async function runSearch(p: SearchRunProps, port: SearchPort): Promise<SearchEnd> {
   const now = p.now ?? Date.now;
@@ -120,7 +122,7 @@ export async function runSearch(p: SearchRunProps, port: SearchPort): Promise<Se
     if (!endCut) wakeAt = Math.min(wakeAt, cur.endAt);
     if (p.search.model === 'open' && cur.rate > 0) {
       const due = cur.startAt + (k * 1000) / cur.rate;
-      const inStep = next === undefined || due < next.startAt;
+      const inStep = due < cur.endAt;
       if (inStep && due <= t && burst < BURST) {
         port.arrive(t - due);
         k += p.of;

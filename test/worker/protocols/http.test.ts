@@ -153,6 +153,69 @@ describe('u.http against a well-behaved server', () => {
   });
 });
 
+describe('u.http: what is prepared once per URL stays right per request', () => {
+  test('one URL string with and without query, name, headers and body: each request as asked, each metric its own', async () => {
+    const { server, seen } = await startApi();
+    rt = createTestRuntime({ target: server.url });
+    const u = rt.user();
+    await u.http.get('/p');
+    await u.http.get('/p', { query: { a: 1 } });
+    await u.http.get('/p', { name: '/named' });
+    await u.http.get('/p', { headers: { 'x-one': '1' } });
+    await u.http.post('/p', { k: 'v' });
+    await u.http.get('/p');
+    await rt.user({ id: 2 }).http.head('/p');
+
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /p', 'GET /p?a=1', 'GET /p', 'GET /p', 'POST /p', 'GET /p', 'HEAD /p']);
+    expect(seen.map((s) => s.headers['x-one'])).toEqual([undefined, undefined, undefined, '1', undefined, undefined, undefined]);
+    expect(seen.map((s) => s.headers['content-type'])).toEqual([undefined, undefined, undefined, undefined, 'application/json', undefined, undefined]);
+    expect(seen[4].body).toBe('{"k":"v"}');
+    const snap = rt.snapshot();
+    expect(latency(snap, 'http.GET /p')?.count).toBe(4);
+    expect(latency(snap, 'http.GET /named')?.count).toBe(1);
+    expect(latency(snap, 'http.POST /p')?.count).toBe(1);
+    expect(latency(snap, 'http.HEAD /p')?.count).toBe(1);
+    expect(snap.ops).toBe(7);
+  });
+
+  test('response headers as the server sent them: names lower-cased, a repeated header as a list', async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.setHeader('X-Trace', 'abc');
+      res.end('ok');
+    });
+    rt = createTestRuntime({ target: server.url });
+    const res = await rt.user().http.get('/');
+
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(res.headers['x-trace']).toBe('abc');
+    expect(res.text()).toBe('ok');
+  });
+
+  test('requests with different timeouts in flight together each end at their own deadline', async () => {
+    const server = await startStallServer();
+    rt = createTestRuntime({ target: `http://${HOST}:${server.port}`, timeoutMs: 10_000 });
+    const ends: Record<string, number> = {};
+    const t0 = performance.now();
+    const one = (id: number, timeout: string) =>
+      rt.user({ id }).http.get(`/hang/${id}`, { timeout }).catch((e: unknown) => {
+        ends[timeout] = performance.now() - t0;
+        return e;
+      });
+    const errs = await Promise.all([one(1, '600ms'), one(2, '200ms'), one(3, '400ms')]);
+
+    expect(errs.map((e) => (e as LoadError).code)).toEqual(['ETIMEDOUT', 'ETIMEDOUT', 'ETIMEDOUT']);
+    // Never before its own timeout, and the shorter ones not held back by the longer ones.
+    expect(ends['200ms']).toBeGreaterThanOrEqual(195);
+    expect(ends['400ms']).toBeGreaterThanOrEqual(395);
+    expect(ends['600ms']).toBeGreaterThanOrEqual(595);
+    expect(ends['200ms']).toBeLessThan(ends['400ms']);
+    expect(ends['400ms']).toBeLessThan(ends['600ms']);
+    expect(rt.snapshot().errors).toEqual({ ETIMEDOUT: 3 });
+    await server.closedAtLeast(3);
+  });
+});
+
 describe('u.http against servers that fail', () => {
   test('a server that never answers: ETIMEDOUT after the timeout option, counted once', async () => {
     const server = await startStallServer();

@@ -1,6 +1,7 @@
 import { formatDuration } from '../../worker/scenario/duration';
 import { statusReasons } from './status';
 import type { Report } from './types';
+import { limitText } from './limit-text';
 
 /** The report as a person reads it in a terminal. */
 export function renderText(r: Report): string {
@@ -74,6 +75,8 @@ export function renderText(r: Report): string {
     ),
   );
 
+  if (r.limit) out.push('', ...limitText(r.limit));
+  if (r.abortedBy) out.push('', `stopped by threshold ${r.abortedBy.metric}: ${r.abortedBy.expression} (was ${r.abortedBy.actual ?? 'not recorded'}) ${r.abortedBy.afterS} s into the run (abortOnFail)`);
   if (r.thresholds.length > 0) {
     out.push('');
     out.push('thresholds:');

@@ -15,6 +15,8 @@ export interface PlanInput {
   staggerMs: number;
   seed: number;
   intervalMs: number;
+  /** Rolling reports' period from `--every` (wins over the scenario's `reportEvery`), ms. */
+  reportEveryMs?: number;
   /** Thresholds from the command line, added to the scenario's. */
   thresholds?: Record<string, string[]>;
   sourceIps?: string[];
@@ -37,6 +39,7 @@ export function makePlan(input: PlanInput): Plan {
   const stride = Math.max(1, ...shares.map((w) => w.identities));
   const base = input.idBase ?? 0;
   const graceMs = s.grace === undefined ? 10_000 : parseDuration(s.grace) ?? 10_000;
+  const reportEveryMs = input.reportEveryMs ?? (s.reportEvery === undefined ? undefined : parseDuration(s.reportEvery));
   const staggerSpanMs = (input.workers - 1) * input.staggerMs;
   // A search's load runs from the first worker's start; its steps wait for the last worker.
   const loadMs = loadDurationMs(s.load) + ('find' in s.load ? staggerSpanMs : 0);
@@ -59,6 +62,7 @@ export function makePlan(input: PlanInput): Plan {
     staggerMs: input.staggerMs,
     intervalMs: input.intervalMs,
     graceMs,
+    ...(reportEveryMs !== undefined ? { reportEveryMs } : {}),
     loadMs,
     hardStopMs: loadMs + graceMs + HARD_STOP_SLACK_MS,
     timeoutMs: parseDuration(s.http?.timeout) ?? 30_000,

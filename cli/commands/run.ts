@@ -6,6 +6,7 @@ import { LocalFleet } from '../fleet/local';
 import { workerCommand } from '../fleet/fleet';
 import { collect, Problems } from '../options';
 import { LIMITS, showLimit } from '../../worker/scenario/limits';
+import { REPORT_EVERY_MIN_MS } from '../../worker/scenario/validate';
 import { workerScript } from '../paths';
 import { randomSeed } from '../plan';
 import { ceiling, describeCeiling, readLimits } from '../preflight';
@@ -22,6 +23,7 @@ export interface RunFlags extends WhereFlags, OutputFlags {
   seed?: string;
   target?: string;
   interval?: string;
+  every?: string;
   threshold?: string[];
   param?: string[];
   sourceIps?: string;
@@ -43,6 +45,7 @@ export function runCommand(): Command {
       .option('--seed <n>', 'run seed (worker i uses seed + i); random when absent')
       .option('--stagger <duration>', 'delay between worker starts', '0s')
       .option('--interval <duration>', 'snapshot interval', '5s')
+      .option('--every <duration>', "a rolling report per period of a long run (runs/<id>/reports/), e.g. 1h; wins over the scenario's reportEvery")
       .option('--raw-events', 'also keep every operation (time, worker, user, metric, latency, bytes, outcome) as gzip NDJSON in the store'),
   ).action(async (file: string, flags: RunFlags) => {
     const settings = parseRunFlags(flags);
@@ -76,6 +79,7 @@ export function parseRunFlags(flags: RunFlags, p = new Problems()): RunSettings 
   }
   const seed = flags.seed === undefined ? randomSeed() : p.int('--seed', flags.seed, 0, 0xffffffff) ?? 0;
   const intervalMs = p.durationMs('--interval', flags.interval ?? '5s', LIMITS.intervalMinMs, { ms: LIMITS.intervalMaxMs, what: 'the longest snapshot interval' }) ?? 5000;
+  const reportEveryMs = flags.every === undefined ? undefined : p.durationMs('--every', flags.every, REPORT_EVERY_MIN_MS, { ms: LIMITS.loadMs, what: 'the longest load' });
   const thresholds = p.thresholds(flags.threshold);
   const params = p.params(flags.param);
   let sourceIps: string[] = [];
@@ -88,7 +92,7 @@ export function parseRunFlags(flags: RunFlags, p = new Problems()): RunSettings 
   if (flags.excludeLost && flags.env === undefined) p.add('--exclude-lost', 'an --env to go with it', true);
   checkWhere(p, flags);
   if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
-  return { workers, workersGiven, staggerMs, seed, intervalMs, thresholds, params, sourceIps, rawEvents: flags.rawEvents ?? false };
+  return { workers, workersGiven, staggerMs, seed, intervalMs, reportEveryMs, thresholds, params, sourceIps, rawEvents: flags.rawEvents ?? false };
 }
 
 /** `loadfarm run` from a file (the demo's entry). */

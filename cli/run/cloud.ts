@@ -10,8 +10,9 @@ import { chooseWorkers, discoverWorkers } from '../fleet/discovery';
 import { ssmRunNaming } from '../fleet/naming';
 import { readFleetRecord, writeFleetRecord, type FleetLaunch, type FleetRecord, type FleetRecordWorker } from '../fleet/record';
 import { SsmFleet } from '../fleet/ssm';
+import { EXECUTION_TIMEOUT_RANGE_SECONDS } from '../fleet/limits';
 import { loadDurationMs } from '../../worker/plan/split';
-import { parseDuration } from '../../worker/scenario/duration';
+import { formatDuration, parseDuration } from '../../worker/scenario/duration';
 import type { Plan } from '../../worker/plan/plan';
 import type { PreparedScenario } from '../scenario';
 import type { Report } from '../report/types';
@@ -81,13 +82,19 @@ export async function runOnFarm(prepared: PreparedScenario, settings: Omit<RunSe
   const install = t.install ?? AWS_WORKER;
   const workers = instances.length;
   const graceMs = parseDuration(prepared.scenario.grace) ?? 10_000;
+  const boundMs = executionBoundMs(prepared, settings.staggerMs, workers);
+  if (boundMs > EXECUTION_TIMEOUT_RANGE_SECONDS.max * 1000) {
+    throw new UsageError(
+      `a run on the AWS farm lasts at most ${formatDuration(EXECUTION_TIMEOUT_RANGE_SECONDS.max * 1000)} (SSM's longest execution timeout), and this one needs ${formatDuration(boundMs)} (stagger span, load, grace and slack): shorten the load or run the soak as consecutive runs`,
+    );
+  }
   const launch: FleetLaunch = {
     node: install.node,
     script: install.script,
     readyFile: install.readyFile,
     store: storeUrl,
     ...(t.s3Endpoint ? { s3Endpoint: t.s3Endpoint } : {}),
-    executionTimeoutSeconds: Math.ceil(executionBoundMs(prepared, settings.staggerMs, workers) / 1000),
+    executionTimeoutSeconds: Math.ceil(boundMs / 1000),
     // Let workers end by the stop marker (writing their last snapshot) before SSM kills them.
     cancelGraceMs: t.cancelGraceMs ?? graceMs + 10_000,
   };

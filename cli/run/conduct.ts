@@ -17,6 +17,8 @@ export interface RunSettings {
   staggerMs: number;
   seed: number;
   intervalMs: number;
+  /** `--every`: rolling reports' period, ms. */
+  reportEveryMs?: number;
   thresholds: Record<string, string[]>;
   params: Record<string, string>;
   sourceIps: string[];
@@ -77,6 +79,7 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
     staggerMs: s.staggerMs,
     seed: s.seed,
     intervalMs: s.intervalMs,
+    reportEveryMs: s.reportEveryMs,
     thresholds: s.thresholds,
     params: s.params,
     sourceIps: s.sourceIps,

@@ -118,8 +118,9 @@ describe('upper bounds', () => {
   it('keeps every timer of the longest run under Node\'s 32-bit limit and the SSM 48 h execution timeout', () => {
     // A worker's hard stop is load + grace + slack after its own start.
     expect(LIMITS.loadMs + LIMITS.graceMs + HARD_STOP_SLACK_MS).toBeLessThanOrEqual(TIMER_MAX_MS);
-    // cli/run/cloud.ts: executionTimeout = stagger span + load + grace + slack + 60 s.
-    expect(MAX_RUN_SPAN_MS + HARD_STOP_SLACK_MS + 60_000).toBeLessThanOrEqual(172_800 * 1000);
+    // The CLI follows a run until the last worker's deadline: a timer of the longest run span.
+    // (On the AWS farm, cli/run/cloud.ts refuses a run past SSM's 172,800 s execution timeout.)
+    expect(MAX_RUN_SPAN_MS + HARD_STOP_SLACK_MS + 60_000).toBeLessThanOrEqual(TIMER_MAX_MS);
   });
 });
 

@@ -18,6 +18,8 @@ export interface Plan {
   intervalMs: number;
   /** Time users in flight get after the load ends. */
   graceMs: number;
+  /** Period of rolling reports (runs/<runId>/reports/), ms; absent for none. */
+  reportEveryMs?: number;
   /** Each worker's load, from its own start. */
   loadMs: number;
   /** A worker stops hard this long after its own start, whatever happens. */

@@ -15,8 +15,12 @@ import { formatDuration } from './duration';
 export const TIMER_MAX_MS = 2 ** 31 - 1;
 
 export const LIMITS = {
-  /** A scenario's whole load (the sum of its phases, or the closed model's duration), and `hold`'s dials + `--hold`, ms. */
-  loadMs: 24 * 3_600_000,
+  /**
+   * A scenario's whole load (the sum of its phases, or the closed model's duration), and
+   * `hold`'s dials + `--hold`, ms: a week, for soaks on the local farm. On the AWS farm a run
+   * lasts at most 48 h (SSM's longest execution timeout), checked once the workers are known.
+   */
+  loadMs: 7 * 24 * 3_600_000,
   /** The scenario's `grace`, ms. */
   graceMs: 3_600_000,
   /** Operation timeouts: the scenario's `http.timeout`, `hold --timeout`, ms. */
@@ -42,8 +46,8 @@ export const LIMITS = {
 
 /**
  * The longest a valid run keeps the farm busy, ms: the last worker's start, its load and its
- * grace (26 h). A worker's hard deadline and the SSM execution timeout add the CLI's fixed
- * slack to this; the SSM fleet checks its `executionTimeout` (at most 172,800 s) against it.
+ * grace (a week and 2 h). A worker's hard deadline adds the CLI's fixed slack to this and stays
+ * under TIMER_MAX_MS; a run on the AWS farm is refused past SSM's 172,800 s (cli/run/cloud.ts).
  */
 export const MAX_RUN_SPAN_MS = LIMITS.staggerSpanMs + LIMITS.loadMs + LIMITS.graceMs;
 

@@ -115,6 +115,12 @@ export interface ScenarioConfig {
   http?: HttpOptions;
   /** Time users in flight get to finish after the load ends, before they are cut. @default '10s' */
   grace?: Duration;
+  /**
+   * A rolling report per period of a long run (`--every` on the command line wins): the CLI
+   * following the run writes runs/<runId>/reports/<n>-<periodEnd>.json|.html with that period's
+   * numbers. At least 1m. @default none
+   */
+  reportEvery?: Duration;
   /** Test data files by name, drawn as `u.data.<name>.next()`: `{ accounts: csv('./accounts.csv', { mode: 'unique' }) }`. */
   data?: Record<string, DataSource<any>>;
 }

@@ -6,6 +6,9 @@ import type { FindSpec, ScenarioConfig } from './types';
 import { dataProblems } from '../data/validate';
 import { DECISION_TIMEOUT_MS, MAX_LADDER_STEPS, ladder, parseStep, searchBounds, searchLoadMs } from '../plan/search';
 
+/** The shortest period of rolling reports. */
+export const REPORT_EVERY_MIN_MS = 60_000;
+
 const TOP_LEVEL = 'at the top level of the scenario, next to load';
 const IN_LOAD = 'inside load';
 const IN_PHASE = 'inside a phase of the open model (load.phases[i])';
@@ -15,7 +18,7 @@ const IN_HTTP = 'inside http (http: { timeout, connections })';
 /** The keys of every object of a scenario, and where keys people misplace belong. */
 export const SCENARIO_KEYS = {
   top: {
-    known: ['name', 'target', 'load', 'thresholds', 'user', 'flows', 'http', 'grace', 'data'],
+    known: ['name', 'target', 'load', 'thresholds', 'user', 'flows', 'http', 'grace', 'data', 'reportEvery'],
     elsewhere: { find: IN_LOAD, phases: IN_LOAD, users: IN_LOAD, duration: IN_LOAD, rampUp: IN_LOAD, maxUsers: IN_LOAD, timeout: IN_HTTP, connections: IN_HTTP },
   },
   openLoad: {
@@ -72,6 +75,10 @@ export function validateScenario(value: unknown): string[] {
   checkLoad(s.load, bad, keys);
   checkJourney(s, bad, keys);
   if (s.thresholds !== undefined) checkThresholds(s.thresholds, bad, keys);
+  if (s.reportEvery !== undefined) {
+    const ms = parseDuration(s.reportEvery);
+    if (ms === undefined || ms < REPORT_EVERY_MIN_MS || ms > LIMITS.loadMs) bad('reportEvery', `a duration like '1h', at least 1m and at most ${showLimit(LIMITS.loadMs)}`, s.reportEvery);
+  }
   if (s.grace !== undefined) {
     const ms = parseDuration(s.grace);
     if (ms === undefined || ms > LIMITS.graceMs) bad('grace', `a duration like '10s', at most ${showLimit(LIMITS.graceMs)} (the longest grace)`, s.grace);

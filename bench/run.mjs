@@ -16,7 +16,7 @@ import { installPeers, versions, k6Availability, installedVersion, hasCommand } 
 import { writeBenchmarks, table } from './lib/report.mjs';
 import { committedBuild, currentBuild, BUILD_ENV } from './lib/build.mjs';
 
-export const PARTS = ['http', 'ws-idle', 'socketio-idle', 'tcp', 'ws-rr', 'merge', 'many'];
+export const PARTS = ['http', 'ws-idle', 'socketio-idle', 'tcp', 'ws-rr', 'merge', 'many', 'scale-s3', 'scale-soak'];
 const NETNS_MARK = 'LOADFARM_BENCH_NETNS';
 
 function parseArgs(argv) {

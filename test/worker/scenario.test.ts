@@ -70,10 +70,10 @@ describe('validateScenario', () => {
 describe('upper bounds', () => {
   it('refuses a 25-day load, a 1e9 arrival rate held for a million hours, and each bound names its limit', () => {
     expect(validateScenario({ name: 'a', load: { users: 1, duration: '25d' }, user })).toEqual([
-      'load.duration: expected a duration at most 24h (the longest load), got "25d"',
+      'load.duration: expected a duration at most 168h (the longest load), got "25d"',
     ]);
     expect(validateScenario({ name: 'a', load: { phases: [{ duration: '1000000h', arrivalRate: 1e9 }] }, user })).toEqual([
-      'load.phases[0].duration: expected a duration at most 24h (the longest load), got "1000000h"',
+      'load.phases[0].duration: expected a duration at most 168h (the longest load), got "1000000h"',
       'load.phases[0].arrivalRate: expected a number at most 1000000 (new users per second across the farm), got 1000000000',
     ]);
   });
@@ -81,14 +81,14 @@ describe('upper bounds', () => {
   it('bounds the sum of the phases, rampTo, rampUp, grace, http.timeout and users', () => {
     const problems = validateScenario({
       name: 'a',
-      load: { phases: [{ duration: '20h', arrivalRate: 1 }, { duration: '5h', arrivalRate: 1, rampTo: 2e6 }] },
+      load: { phases: [{ duration: '160h', arrivalRate: 1 }, { duration: '9h', arrivalRate: 1, rampTo: 2e6 }] },
       user,
       grace: '2h',
       http: { timeout: 5000 },
     });
     expect(problems).toEqual([
       'load.phases[1].rampTo: expected a number at most 1000000 (new users per second across the farm), got 2000000',
-      'load.phases: expected phases lasting at most 24h (the longest load) in all, got "25h in all"',
+      'load.phases: expected phases lasting at most 168h (the longest load) in all, got "169h in all"',
       "grace: expected a duration like '10s', at most 1h (the longest grace), got \"2h\"",
       "http.timeout: expected a duration > 0 like '30s' (a number is seconds), at most 1h (the longest timeout), got 5000",
     ]);

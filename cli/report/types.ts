@@ -46,6 +46,8 @@ export interface Report {
   /** Plain sentences on what makes numbers doubtful: saturated generators, lost workers, drops. */
   warnings: string[];
   timeline: TimelinePoint[];
+  /** A rolling report's period (cli/run/rolling.ts): its number from 1 and its bounds, epoch ms. */
+  period?: { index: number; from: number; to: number };
   /** A breaking-point search's outcome (cli/report/limit.ts); absent for other runs. */
   limit?: Limit;
   /** The abortOnFail threshold that stopped the run, and when; absent when none did. */

@@ -2,6 +2,7 @@ import { layout } from '../../worker/store/layout';
 import { putJson, type Store } from '../../worker/store/store';
 import { RunReader } from '../merge/reader';
 import { reportFromStore } from '../report/from-store';
+import { RollingReports } from './rolling';
 import { ProgressTracker, type ProgressView } from './progress';
 import type { Plan, WorkerStatus } from '../../worker/plan/plan';
 import type { Snapshot } from '../../worker/metrics/snapshot';
@@ -397,6 +398,7 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
   if (o.leaveSignal?.aborted) onLeave();
 
   const reader = new RunReader(store, plan.runId);
+  const rolling = plan.reportEveryMs ? new RollingReports(store, plan, t0) : undefined;
   // A search's steps and abortOnFail thresholds: decided here, farm-wide (cli/search/follow.ts).
   const control = RunControl.for(store, plan, (line) => o.onNote?.(line));
   const tracker = new ProgressTracker();
@@ -448,6 +450,13 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
       }
       if (session.detached) throw session.detached;
       if (!failed) outage.ok();
+      if (rolling && !failed) {
+        const wrote = await rolling.write(reader, Date.now()).catch((err: unknown) => {
+          o.onNote?.(`rolling report not written yet (${(err as Error).message}); tried again at the next poll`);
+          return [] as string[];
+        });
+        for (const key of wrote) o.onNote?.(`rolling report: ${store.url}/${key}`);
+      }
       const now = Date.now();
       for (const w of plan.workers) {
         const since = session.started.get(w.index);

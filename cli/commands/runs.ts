@@ -31,7 +31,14 @@ export async function listRuns(store: Store, limit: number, now = Date.now(), wh
       Promise.all(plan.workers.map((w) => getJson<WorkerStatus>(store, layout.status(runId, w.index)))),
       readFleetRecord(store, runId),
     ]);
-    return { runId, scenario: plan.scenario.name, workers: plan.workers.length, startedAt: plan.createdAt, status: liveStatus(plan, statuses, record, now, where), durationS: null };
+    let status = liveStatus(plan, statuses, record, now, where);
+    if (status === 'running') {
+      // A soak says how old it is and which rolling report is the latest.
+      const periods = plan.reportEveryMs ? await store.list(`${layout.run(runId)}reports/`) : [];
+      const last = periods.filter((k) => k.endsWith('.json')).pop();
+      status += ` for ${formatDuration(now - plan.createdAt)}${last ? `, last period ${last.slice(last.lastIndexOf('/') + 1, -'.json'.length)}` : ''}`;
+    }
+    return { runId, scenario: plan.scenario.name, workers: plan.workers.length, startedAt: plan.createdAt, status, durationS: null };
   });
   return rows.filter((r): r is RunListing => r !== undefined);
 }

@@ -126,8 +126,8 @@ ${countersTable(r)}
 <footer>loadfarm report of run <span class="mono">${escapeHtml(r.runId)}</span> · this file is self-contained: it needs no network</footer>
 </main>
 <script type="application/json" id="loadfarm-report">${embedJson(r)}</script>
-<script>${LOCALE_GUARD}</script>
-<script>${inline(assets.uplotJs, 'script')}</script>
+<script>${LOCALE_GUARD}
+${inline(assets.uplotJs, 'script')}</script>
 <script>${inline(CLIENT_JS, 'script')}</script>
 </body>
 </html>

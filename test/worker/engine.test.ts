@@ -212,7 +212,7 @@ describe('Engine, closed model', () => {
 
   it('a journey that throws is counted once by code and the user goes on', async () => {
     const { snapshot } = await runShare({
-      load: { users: 1, duration: '100ms', backoff: false },
+      load: { users: 1, duration: '300ms', backoff: false },
       async user(u: User) {
         await u.think(0.02);
         throw Object.assign(new Error('boom'), { code: 'EBOOM' });

@@ -15,6 +15,30 @@ afterAll(() => rmTemp(dir));
 
 const json = (stdout: string) => JSON.parse(stdout) as Report;
 
+/** A loopback server answering every request 200, counting them. */
+async function okServer(): Promise<{ server: HttpServer; seen: () => number }> {
+  let n = 0;
+  const server = await startHttpServer((_req, res) => {
+    n++;
+    res.end('ok');
+  });
+  return { server, seen: () => n };
+}
+
+/** A scenario of users making one GET / each, arriving at 10/s for `duration`. */
+function getScenario(name: string, duration: string): string {
+  return writeScenario(
+    dir,
+    `${name}.ts`,
+    `import { defineScenario } from 'loadfarm';
+export default defineScenario({
+  name: '${name}',
+  load: { phases: [{ duration: '${duration}', arrivalRate: 10 }] },
+  async user(u) { await u.http.get('/'); },
+});`,
+  );
+}
+
 describe('checks are not requests', () => {
   let server: HttpServer;
   let seen = 0;
@@ -125,30 +149,16 @@ export default defineScenario({
 
 describe('a corrupt snapshot is named and the run is incomplete', () => {
   let server: HttpServer;
-  let seen = 0;
-  beforeAll(async () => {
-    server = await startHttpServer((_req, res) => {
-      seen++;
-      res.end('ok');
-    });
-  });
+  let seen: () => number;
+  beforeAll(async () => ({ server, seen } = await okServer()));
   afterAll(() => server.close());
 
   it('truncating a worker snapshot: report exits 2, names the object, and never counts fewer requests silently', async () => {
-    const file = writeScenario(
-      dir,
-      'corrupt.ts',
-      `import { defineScenario } from 'loadfarm';
-export default defineScenario({
-  name: 'corrupt',
-  load: { phases: [{ duration: '1s', arrivalRate: 10 }] },
-  async user(u) { await u.http.get('/'); },
-});`,
-    );
+    const file = getScenario('corrupt', '1s');
     const store = path.join(dir, 'store-corrupt');
     const res = await runCli(['run', file, '--target', server.url, '--store', `file://${store}`, '--workers', '2', '--interval', '10s', '--json']);
     expect(res.code).toBe(0);
-    expect(json(res.stdout).requests).toBe(seen);
+    expect(json(res.stdout).requests).toBe(seen());
     const runId = runsIn(store)[0];
     const snapDir = path.join(store, 'runs', runId, 'workers', '1', 'snapshots');
     const [only] = fs.readdirSync(snapDir);
@@ -161,7 +171,7 @@ export default defineScenario({
     expect(r.status).toBe('incomplete');
     expect(r.unusable).toEqual([{ key: `runs/${runId}/workers/1/snapshots/${only}`, reason: expect.stringMatching(/^not whole JSON/) }]);
     expect(r.warnings.join('\n')).toContain(`runs/${runId}/workers/1/snapshots/${only} could not be merged`);
-    expect(r.requests).toBeLessThan(seen);
+    expect(r.requests).toBeLessThan(seen());
 
     // A snapshot of another worker copied in under worker 1's key is refused, named.
     const w0 = path.join(store, 'runs', runId, 'workers', '0', 'snapshots');
@@ -174,26 +184,12 @@ export default defineScenario({
 
 describe('a re-render remembers how the run ended', () => {
   let server: HttpServer;
-  let seen = 0;
-  beforeAll(async () => {
-    server = await startHttpServer((_req, res) => {
-      seen++;
-      res.end('ok');
-    });
-  });
+  let seen: () => number;
+  beforeAll(async () => ({ server, seen } = await okServer()));
   afterAll(() => server.close());
 
   it('stopped with Ctrl-C: INCOMPLETE exit 2 live, and the same from `loadfarm report`, which leaves report.json as it was', async () => {
-    const file = writeScenario(
-      dir,
-      'stopped.ts',
-      `import { defineScenario } from 'loadfarm';
-export default defineScenario({
-  name: 'stopped',
-  load: { phases: [{ duration: '30s', arrivalRate: 10 }] },
-  async user(u) { await u.http.get('/'); },
-});`,
-    );
+    const file = getScenario('stopped', '30s');
     const store = path.join(dir, 'store-stopped');
     const res = await runCli(['run', file, '--target', server.url, '--store', `file://${store}`, '--workers', '1', '--interval', '500ms'], {
       onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500),
@@ -204,7 +200,7 @@ export default defineScenario({
     const reportFile = path.join(store, 'runs', runId, 'report.json');
     const live = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as Report;
     expect(live.status).toBe('incomplete');
-    expect(live.requests).toBe(seen);
+    expect(live.requests).toBe(seen());
 
     const again = await runCli(['report', runId, '--store', `file://${store}`]);
     expect(again.code).toBe(2);
@@ -213,7 +209,7 @@ export default defineScenario({
     const rerendered = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as Report;
     expect(rerendered.status).toBe('incomplete');
     expect(rerendered.exitCode).toBe(2);
-    expect(rerendered.requests).toBe(seen);
+    expect(rerendered.requests).toBe(seen());
   });
 });
 
@@ -261,21 +257,8 @@ export default defineScenario({
 
 describe('a report while the run goes on', () => {
   it('`loadfarm report` during a run: status running, exit 2, numbers so far (never more than the server saw), report.json left for the run', async () => {
-    let seen = 0;
-    const server = await startHttpServer((_req, res) => {
-      seen++;
-      res.end('ok');
-    });
-    const file = writeScenario(
-      dir,
-      'live.ts',
-      `import { defineScenario } from 'loadfarm';
-export default defineScenario({
-  name: 'live',
-  load: { phases: [{ duration: '5s', arrivalRate: 10 }] },
-  async user(u) { await u.http.get('/'); },
-});`,
-    );
+    const { server, seen } = await okServer();
+    const file = getScenario('live', '5s');
     const store = path.join(dir, 'store-live');
     const running = runCli(['run', file, '--target', server.url, '--store', `file://${store}`, '--workers', '2', '--interval', '500ms', '--json']);
     let runId: string | undefined;
@@ -285,7 +268,7 @@ export default defineScenario({
     }
     await new Promise((r) => setTimeout(r, 2500));
     const live = await runCli(['report', runId!, '--store', `file://${store}`, '--json']);
-    const seenThen = seen;
+    const seenThen = seen();
     const r = json(live.stdout);
     expect(live.code).toBe(2);
     expect(r.status).toBe('running');
@@ -299,6 +282,6 @@ export default defineScenario({
     expect(done.code).toBe(0);
     const final = JSON.parse(fs.readFileSync(path.join(store, 'runs', runId!, 'report.json'), 'utf8')) as Report;
     expect(final.status).toBe('passed');
-    expect(final.requests).toBe(seen);
+    expect(final.requests).toBe(seen());
   });
 });

@@ -13,7 +13,7 @@ const common = {
 
 export const FRAMES = {
   http: {
-    'worker/protocols/http.ts (request())': inFile('worker/protocols/http.ts'),
+    'worker/protocols/http*.ts (request(), the Exchange handler)': (f) => f.file.startsWith('worker/protocols/http'),
     'undici': pkg('undici'),
     'AbortController / AbortSignal (per-request deadline)': (f) => f.file.startsWith('node:internal/abort_controller') || f.file.startsWith('node:internal/event_target'),
     'new URL() / URL parsing': (f) => f.file.startsWith('node:internal/url'),
@@ -29,7 +29,7 @@ export const FRAMES = {
     ...common,
   },
   tcp: {
-    'worker/protocols/tcp.ts': inFile('worker/protocols/tcp.ts'),
+    'worker/protocols/tcp/ (dial, connection)': (f) => f.file.startsWith('worker/protocols/tcp'),
     'LoadError (new Error with a stack)': (f) => f.name === 'LoadError',
     'net connect (node:net)': (f) => f.file === 'node:net',
     'worker/engine/scope.ts (track/fail/begin/ok)': inFile('worker/engine/scope.ts'),
@@ -42,7 +42,7 @@ export const FRAMES = {
     'EventTarget.removeEventListener': (f) => f.name === 'removeEventListener' && f.file.startsWith('node:internal/event_target'),
     'Engine.launch (starting users)': (f) => f.name === 'launch' && f.file.startsWith('worker/engine/engine.ts'),
     'LoadError (new Error with a stack)': (f) => f.name === 'LoadError',
-    'worker/protocols/tcp.ts': inFile('worker/protocols/tcp.ts'),
+    'worker/protocols/tcp/ (dial, connection)': (f) => f.file.startsWith('worker/protocols/tcp'),
     'net connect (node:net)': (f) => f.file === 'node:net',
     ...common,
   },

@@ -95,6 +95,8 @@ export async function idleMemory(ctx, { label, scenario, serverArgv, scheme, n, 
       unit: 'KB',
       better: 'lower',
       loadfarm: lf.kbPerConn,
+      // Not every connection held (dials failed), or the run did not pass: never "met".
+      failed: lf.runs?.[0]?.status !== undefined && (lf.connections < n || lf.runs[0].status === 'incomplete' || lf.runs[0].status === 'failed') ? `held ${lf.connections} of ${n} (status ${lf.runs[0].status}, errors ${JSON.stringify(lf.runs[0].errors ?? {})})` : undefined,
       peer: base?.kbPerConn,
       peerName: baselineText,
       goal: goalKb,

@@ -27,7 +27,8 @@ export interface LimitStep {
   health: { saturated: boolean; saturatedWorkers: number[]; cpuMaxPct: number; loopLagMaxMs: number };
   /** Workers whose snapshots the step merged. */
   workers: number;
-  verdict: 'held' | 'broke' | 'generator-limited';
+  /** `warm-up`: the search's first stretch (connections, JIT), run at `from` and never judged. */
+  verdict: 'held' | 'broke' | 'generator-limited' | 'warm-up';
   /** The thresholds the step broke (empty when it held). */
   broke: { metric: string; expression: string; actual: number | null }[];
 }

@@ -3,7 +3,7 @@ import { getJson, putNewJson, type Store } from '../../worker/store/store';
 import { stepProblem, type SearchStep } from '../../worker/control/steps';
 import type { Snapshot } from '../../worker/metrics/snapshot';
 import type { Plan } from '../../worker/plan/plan';
-import type { PlannedSearch } from '../../worker/plan/search';
+import { WARMUP_MS, type PlannedSearch } from '../../worker/plan/search';
 import type { Limit, LimitStep } from '../report/limit';
 import { decide } from './decide';
 import { evaluateStep, stepOf } from './evaluate';
@@ -69,7 +69,7 @@ export class SearchConductor {
       this.results.push(r);
     }
     if (this.results.length > 0 && this.results.length === this.steps.length) {
-      const d = decide(plan.search, this.results, plan.workers.length);
+      const d = decide(plan.search, this.judged(), plan.workers.length);
       if (d.kind === 'done') this.outcome = d.limit;
     }
   }
@@ -96,52 +96,65 @@ export class SearchConductor {
     const { plan, store } = this.p;
     const last = this.steps[this.steps.length - 1];
     if (last === undefined) {
-      // The first step waits for every worker (started by now or ended), so all start it together.
-      return workers.every((w) => w.ended) ? false : this.announce(plan.search.ladder[0], false, now).then(() => false);
+      if (workers.every((w) => w.ended)) return false;
+      // Every worker is going (the caller waits for that), so all start together: a warm-up at
+      // `from` (connections, JIT; never judged), then the first step right after it.
+      const rate = plan.search.ladder[0];
+      const warm = await this.announce(rate, false, now + this.leadMs, Math.min(plan.search.stepMs, WARMUP_MS), true);
+      await this.announce(rate, false, warm.endAt);
+      return false;
     }
-    if (this.results.length > last.step) return false;
-    if (now < last.endAt) return false;
-    const complete = workers.every((w) => w.ended || (this.lastEnd.get(w.index) ?? 0) >= last.endAt);
-    if (!complete) return false;
-    const result = evaluateStep(plan, last, this.byStep.get(last.step) ?? []);
-    await putNewJson(store, layout.searchResult(plan.runId, last.step), result);
-    this.results.push(result);
-    this.byStep.delete(last.step);
-    const broke = result.broke[0];
-    this.p.onNote?.(
-      `search step ${last.step + 1}${last.refine ? ' (refine)' : ''}: ${last.rate} ${plan.search.model === 'closed' ? 'users' : 'arrivals/s'} → ${result.verdict}` +
-        (result.verdict === 'broke' && broke ? ` (${broke.metric} ${broke.expression}: ${broke.actual ?? 'not recorded'})` : ''),
-    );
-    const d = decide(plan.search, this.results, plan.workers.length);
+    for (const s of this.steps.slice(this.results.length)) {
+      if (now < s.endAt) return false;
+      if (!workers.every((w) => w.ended || (this.lastEnd.get(w.index) ?? 0) >= s.endAt)) return false;
+      const judged = evaluateStep(plan, s, this.byStep.get(s.step) ?? []);
+      const result: LimitStep = s.warmup ? { ...judged, verdict: 'warm-up', broke: [] } : judged;
+      await putNewJson(store, layout.searchResult(plan.runId, s.step), result);
+      this.results.push(result);
+      this.byStep.delete(s.step);
+      const broke = result.broke[0];
+      if (!s.warmup) {
+        this.p.onNote?.(
+          `search step ${this.judged().length}${s.refine ? ' (refine)' : ''}: ${s.rate} ${plan.search.model === 'closed' ? 'users' : 'arrivals/s'} → ${result.verdict}` +
+            (result.verdict === 'broke' && broke ? ` (${broke.metric} ${broke.expression}: ${broke.actual ?? 'not recorded'})` : ''),
+        );
+      }
+    }
+    const d = decide(plan.search, this.judged(), plan.workers.length);
     if (d.kind === 'done') {
       this.outcome = d.limit;
       return true;
     }
-    await this.announce(d.rate, d.refine, now);
+    await this.announce(d.rate, d.refine, now + this.leadMs);
     return false;
+  }
+
+  /** The steps judged, without the warm-up. */
+  private judged(): LimitStep[] {
+    return this.results.filter((r) => r.verdict !== 'warm-up');
   }
 
   /** The outcome when the run ended before the search was decided: `interrupted`, with the steps judged. */
   interrupted(): Limit {
     const s = this.p.plan.search;
-    const held = this.results.filter((x) => x.verdict === 'held').map((x) => x.offered);
-    const broke = this.results.filter((x) => x.verdict === 'broke').map((x) => x.offered);
+    const held = this.judged().filter((x) => x.verdict === 'held').map((x) => x.offered);
+    const broke = this.judged().filter((x) => x.verdict === 'broke').map((x) => x.offered);
     return {
       model: s.model,
       unit: s.model === 'closed' ? 'users' : 'arrivals/s',
       status: 'interrupted',
       sustained: held.length > 0 ? Math.max(...held) : null,
       brokeAt: broke.length > 0 ? Math.min(...broke) : null,
-      reason: `the run ended after ${this.results.length} judged step(s), before the search was decided (stopped, or workers ended)`,
-      steps: [...this.results],
+      reason: `the run ended after ${this.judged().length} judged step(s), before the search was decided (stopped, or workers ended)`,
+      steps: this.judged(),
     };
   }
 
-  private async announce(rate: number, refine: boolean, now: number): Promise<void> {
+  private async announce(rate: number, refine: boolean, startAt: number, ms = this.p.plan.search.stepMs, warmup = false): Promise<SearchStep> {
     const { plan, store } = this.p;
-    const startAt = now + this.leadMs;
-    const step: SearchStep = { v: 1, step: this.steps.length, rate, startAt, endAt: startAt + plan.search.stepMs, refine };
+    const step: SearchStep = { v: 1, step: this.steps.length, rate, startAt, endAt: startAt + ms, refine, ...(warmup ? { warmup } : {}) };
     await putNewJson(store, layout.searchStep(plan.runId, step.step), step);
     this.steps.push(step);
+    return step;
   }
 }

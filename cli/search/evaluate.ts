@@ -1,5 +1,5 @@
 import { createHistogram } from '../../worker/metrics/histogram';
-import type { Snapshot } from '../../worker/metrics/snapshot';
+import { SATURATION, type Snapshot } from '../../worker/metrics/snapshot';
 import type { Plan } from '../../worker/plan/plan';
 import type { SearchStep } from '../../worker/control/steps';
 import { mergeSnapshots, total } from '../merge/merge';
@@ -11,7 +11,10 @@ import type { LimitStep } from '../report/limit';
  * the step's window (the caller picks them: stepOf). Thresholds are the run's, evaluated as the
  * report evaluates them, on the step's data only. A step in which any worker was saturated is
  * `generator-limited` whatever its thresholds say: its numbers are the generator's, not the
- * target's.
+ * target's. Saturated here means pegged CPU, sustained event-loop lag, or one freeze of at least
+ * a tenth of the step (Health.saturatedBy); a shorter stall (the OS taking the core away for a
+ * moment on a busy machine) spoils a few timings, not the step, and is judged by the thresholds
+ * like any latency.
  */
 export function evaluateStep(plan: Plan, step: SearchStep, snapshots: readonly Snapshot[]): LimitStep {
   const merged = mergeSnapshots(snapshots, plan.intervalMs);
@@ -20,7 +23,7 @@ export function evaluateStep(plan: Plan, step: SearchStep, snapshots: readonly S
   const latency = createHistogram();
   for (const [name, h] of merged.metrics) if (!name.startsWith('loadfarm.')) latency.add(h);
   const pct = (p: number) => (latency.totalCount > 0 ? Math.round(latency.getValueAtPercentile(p)) / 1000 : null);
-  const saturatedWorkers = [...new Set(snapshots.filter((s) => s.health.saturated).map((s) => s.worker))].sort((a, b) => a - b);
+  const saturatedWorkers = [...new Set(snapshots.filter((s) => spoiled(s, step.endAt - step.startAt)).map((s) => s.worker))].sort((a, b) => a - b);
   const broke = r.thresholds.filter((t) => !t.ok).map((t) => ({ metric: t.metric, expression: t.expression, actual: t.actual }));
   const errors = total(merged.errors) + total(merged.generatorErrors);
   return {
@@ -61,6 +64,13 @@ export function stepOf(steps: readonly SearchStep[], s: Snapshot): SearchStep | 
     if (steps[i].endAt <= mid) return undefined;
   }
   return undefined;
+}
+
+/** Saturated for a step of `stepMs`: `cpu`, `loop-lag`, or a stall of a tenth of the step (old snapshots without saturatedBy: saturated). */
+function spoiled(s: Snapshot, stepMs: number): boolean {
+  const by = s.health.saturatedBy;
+  if (by === undefined) return s.health.saturated;
+  return by.includes('cpu') || by.includes('loop-lag') || (by.includes('loop-stall') && s.health.loopLagMaxMs >= Math.max(SATURATION.loopLagP90Ms, 0.1 * stepMs));
 }
 
 function round2(x: number): number {

@@ -21,6 +21,8 @@ export interface SearchStep {
   endAt: number;
   /** True for a bisecting step after the first one that broke. */
   refine: boolean;
+  /** True for the warm-up before the first step: run like a step, never judged. */
+  warmup?: boolean;
 }
 
 /** A step object's problem, or undefined when it can be followed. */

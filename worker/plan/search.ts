@@ -35,6 +35,8 @@ export interface PlannedSearch {
 export const DECISION_TIMEOUT_MS = 15_000;
 /** How long a worker waits for the first step after the last worker's planned start, ms. */
 export const START_TIMEOUT_MS = 60_000;
+/** The longest warm-up before the first step (run at `from`, never judged), ms; a step's length when shorter. */
+export const WARMUP_MS = 3000;
 /** The most rising steps a search may plan. */
 export const MAX_LADDER_STEPS = 200;
 
@@ -99,7 +101,7 @@ export function searchLoadMs(find: FindSpec, staggerSpanMs = 0): number {
   const b = searchBounds(find);
   if (!b) return 0;
   const steps = (ladder(b.model, b.from, b.to, b.step)?.length ?? MAX_LADDER_STEPS) + b.refine;
-  return staggerSpanMs + START_TIMEOUT_MS + steps * (b.stepMs + DECISION_TIMEOUT_MS);
+  return staggerSpanMs + START_TIMEOUT_MS + WARMUP_MS + steps * (b.stepMs + DECISION_TIMEOUT_MS);
 }
 
 /** The plan's `search` for a scenario's `find` (valid: validate first). */

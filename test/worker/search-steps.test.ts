@@ -100,7 +100,7 @@ it('validation: find with bounds, the closed form, abortOnFail objects; unknown 
   expect(validateScenario({ ...base, load: { find: { from: 1, to: 1e6, step: '+1', stepDuration: '1s' } } })[0]).toMatch(/^load.find: expected at most 200 steps/);
   const t = { 'http.*': [{ expr: 'p(99) < 500', abortOnFail: true, delayAbortEval: '30s' }], errors: [{ exp: 'rate < 0.1' }] };
   expect(validateScenario({ ...base, load: { users: 1, duration: 1 }, thresholds: t })).toEqual([
-    "thresholds['errors'][0]: unknown key — did you mean expr?",
+    "thresholds['errors'][0].exp: unknown key — did you mean expr?",
     "thresholds['errors'][0].expr: expected an expression like 'p(99) < 250', got nothing",
   ]);
 });

@@ -6,6 +6,7 @@ import { DEFAULT_TIMEOUT_MS, DEFAULT_WINDOW_MS, onceBounds, runOnce } from '../r
 import { formatDuration } from '../../worker/scenario/duration';
 import { LIMITS } from '../../worker/scenario/limits';
 import { prepareScenario } from '../scenario';
+import { openLocalData } from '../data/local';
 
 export function validateCommand(): Command {
   return new Command('validate')
@@ -23,15 +24,18 @@ export function validateCommand(): Command {
       const timeoutMs = p.durationMs('--timeout', flags.timeout, 1, { ms: LIMITS.timeoutMs, what: 'the longest timeout' }) ?? DEFAULT_TIMEOUT_MS;
       if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
       const prepared = await prepareScenario(file, flags.target);
+      // Data files are checked as `run` checks them, and the dry run draws from them.
+      const data = await openLocalData(prepared.scenario, prepared.path);
       const out = process.stdout;
       out.write(`scenario ${prepared.scenario.name}: valid (target ${prepared.target})\n`);
-      if (!flags.run) return;
+      for (const line of data.warnings) out.write(`${line}\n`);
+      if (!flags.run) return data.close();
       const bounds = onceBounds(prepared.scenario, { windowMs, timeoutMs });
       out.write(
         `dry run: one user, each journey once; u.endsIn() counts down a ${formatDuration(bounds.windowMs)} window (--window); ` +
           `a journey still running ${formatDuration(bounds.cutMs)} after its start is cut (--timeout)\n`,
       );
-      const once = await runOnce(prepared.scenario, prepared.target, params, { windowMs, timeoutMs });
+      const once = await runOnce(prepared.scenario, prepared.target, params, { windowMs, timeoutMs, data: data.sets }).finally(() => data.close());
       const merged = mergeSnapshots([once.snapshot], 1000);
       for (const j of once.journeys) out.write(`  ${j.name}: ${j.error ? `FAILED: ${j.error}` : 'ok'}\n`);
       for (const [name, h] of merged.metrics) {

@@ -1,3 +1,4 @@
+import { attachData, type DataSet } from '../../worker/data/set';
 import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
 import { VirtualUser, recordJourneyFailure } from '../../worker/engine/user';
@@ -15,6 +16,8 @@ export interface OnceResult {
 }
 
 export interface OnceOptions {
+  /** The scenario's data sets, opened as one worker's (cli/data/local.ts): what `u.data` draws from. */
+  data?: ReadonlyMap<string, DataSet>;
   /** What `u.endsIn()` counts down from each journey's start, ms. @default DEFAULT_WINDOW_MS */
   windowMs?: number;
   /**
@@ -67,6 +70,7 @@ export async function runOnce(scenario: Scenario, target: string, params: Record
       timeoutMs: parseDuration(scenario.http?.timeout) ?? 30_000,
       sourceAddress: () => undefined,
     };
+    if (o.data) attachData(runtime, o.data);
     const user = new VirtualUser(0, runtime, 1, 0, performance.now() + windowMs);
     const journey = Promise.resolve().then(() => fn(user));
     let timer: NodeJS.Timeout | undefined;

@@ -72,6 +72,22 @@ const run = (file: string, store: string, workers = 3) =>
   runCli(['run', file, '--workers', String(workers), '--target', server.url, '--store', `file://${store}`, '--interval', '500ms', '--json', '--seed', '5']);
 
 describe('data files on the local farm', () => {
+  it('validate checks the files as run does and its dry run draws the first row', async () => {
+    fs.writeFileSync(path.join(dir, 'accounts3.csv'), accountsCsv(3));
+    const file = writeScenario(dir, 'unique3.ts', UNIQUE('accounts3.csv'));
+    const res = await runCli(['validate', file, '--target', server.url]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^warning: data accounts: 3 rows for 60 users in unique mode/m);
+    expect(res.stdout).toMatch(/one user: ok/);
+    expect(server.ids).toEqual([1000]);
+    fs.writeFileSync(path.join(dir, 'bad.csv'), 'id,email\n1,a@x\n2,b@x,extra\n');
+    const bad = await runCli(['validate', writeScenario(dir, 'bad.ts', UNIQUE('bad.csv')), '--target', server.url]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^loadfarm: data accounts: \.\/bad\.csv:3:/);
+    expect(server.ids).toEqual([1000]);
+  });
+
   it('unique across 3 workers: an open model of 60 users and 60 rows: the target sees every row exactly once', async () => {
     fs.writeFileSync(path.join(dir, 'accounts60.csv'), accountsCsv(60));
     const file = writeScenario(dir, 'unique60.ts', UNIQUE('accounts60.csv'));

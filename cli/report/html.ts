@@ -1,3 +1,4 @@
+import { limitSection } from './limit-html';
 import * as fs from 'node:fs';
 import { formatDuration } from '../../worker/scenario/duration';
 import type { TimelinePoint } from '../merge/merge';
@@ -118,6 +119,7 @@ ${kpis(r)}
 ${details(r)}
 ${thresholds(r)}
 ${metricsTable(r)}
+${r.limit ? limitSection(r.limit) : ''}${r.abortedBy ? `<p class="note" id="aborted-by">Stopped ${r.abortedBy.afterS} s into the run by threshold ${escapeHtml(`${r.abortedBy.metric} ${r.abortedBy.expression}`)} (was ${r.abortedBy.actual ?? 'not recorded'}, abortOnFail).</p>` : ''}
 ${charts(r, hints)}
 ${errorsTable(r)}
 ${checksTable(r)}

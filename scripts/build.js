@@ -1,9 +1,11 @@
 // Bundles the three entry points with esbuild:
 //   dist/cli.js    the `loadfarm` program (node_modules stay external)
-//   dist/worker.js the worker, self-contained: the one file shipped to every worker machine
+//   dist/worker.js the worker, self-contained and minified: the one file shipped to every worker
+//                  machine (options and what is left out: worker-bundle.js)
 //   dist/index.js  the scenario API that `import … from 'loadfarm'` resolves to
 const path = require('node:path');
 const esbuild = require('esbuild');
+const { workerBuildOptions } = require('./worker-bundle');
 
 const root = path.resolve(__dirname, '..');
 
@@ -11,7 +13,7 @@ async function build() {
   const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning', absWorkingDir: root };
   await Promise.all([
     esbuild.build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', packages: 'external' }),
-    esbuild.build({ ...common, entryPoints: ['worker/main.ts'], outfile: 'dist/worker.js'}),
+    esbuild.build(workerBuildOptions(root)),
     esbuild.build({ ...common, entryPoints: ['worker/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
   ]);
 }

@@ -1,0 +1,91 @@
+// The esbuild options of dist/worker.js, the one file shipped to every worker machine: minified
+// (names kept: errors are told apart by their `name`), with a linked source map
+// (`node --enable-source-maps dist/worker.js …` gives stack traces in the sources), and without
+// what a worker never runs:
+// - undici: only its dispatchers (worker-shims/undici.mjs), not fetch/WebSocket/caches/mocks;
+// - hdr-histogram-js: no WebAssembly histograms (worker-shims/hdr-wasm.js: the embedded wasm and
+//   @assemblyscript/loader), no pako (worker-shims/pako.js: node's zlib, which hdr-histogram-js
+//   uses anyway), and its `eval('require("zlib")…')` made a plain require (a direct eval keeps
+//   esbuild from minifying any name in the bundle);
+// - socket.io-client, engine.io-client, socket.io-parser: their own production builds
+//   (build/esm, the same code less the `debug` logging) instead of the debug builds Node gets;
+// - the AWS SDK's default credential chain (@aws-sdk/credential-provider-node: profiles, ini
+//   files, SSO, login, credential_process, web identity, container, with their STS/SSO clients
+//   and bowser) replaced by env + instance metadata (worker-shims/credential-provider-node.ts);
+//   the CLI keeps the full chain.
+// The AWS SDK is taken from its ES module builds, so that what it does not use is left out.
+const path = require('node:path');
+const fs = require('node:fs');
+
+const SHIMS = path.join(__dirname, 'worker-shims');
+
+/** Bare imports resolved to a shim file, wherever they come from in the worker's graph. */
+const SHIMMED = {
+  undici: path.join(SHIMS, 'undici.mjs'),
+  pako: path.join(SHIMS, 'pako.js'),
+  '@aws-sdk/credential-provider-node': path.join(SHIMS, 'credential-provider-node.ts'),
+};
+
+/** Packages whose production build (no `debug`) replaces the `node` export condition's debug build. */
+const PRODUCTION_BUILDS = ['socket.io-client', 'engine.io-client', 'socket.io-parser'];
+
+/** hdr-histogram-js's one direct eval, and the plain require it becomes. */
+const HDR_EVAL = /eval\('require\("zlib"\)\.(deflateSync|inflateSync)'\)/g;
+
+function escape(s) {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** @returns {import('esbuild').Plugin} */
+function leanWorker(root) {
+  const modules = path.join(root, 'node_modules');
+  return {
+    name: 'lean-worker',
+    setup(build) {
+      const shimmed = new RegExp(`^(${Object.keys(SHIMMED).map(escape).join('|')})$`);
+      build.onResolve({ filter: shimmed }, (args) => {
+        // The undici shim imports undici's own files: only bare 'undici' from elsewhere is shimmed.
+        if (args.importer === SHIMMED[args.path]) return undefined;
+        return { path: SHIMMED[args.path] };
+      });
+      const production = new RegExp(`^(${PRODUCTION_BUILDS.map(escape).join('|')})$`);
+      build.onResolve({ filter: production }, (args) => ({ path: path.join(modules, args.path, 'build', 'esm', 'index.js') }));
+      // hdr-histogram-js requires './wasm' from its dist folder (and '../wasm' from nowhere else).
+      build.onResolve({ filter: /^\.\/wasm$/ }, (args) =>
+        args.importer.startsWith(path.join(modules, 'hdr-histogram-js') + path.sep) ? { path: path.join(SHIMS, 'hdr-wasm.js') } : undefined,
+      );
+      build.onLoad({ filter: /hdr-histogram-js[\\/]dist[\\/]JsHistogram\.encoding\.js$/ }, async (args) => {
+        const source = await fs.promises.readFile(args.path, 'utf8');
+        const contents = source.replace(HDR_EVAL, 'require("zlib").$1');
+        if (contents === source) throw new Error(`${args.path}: the eval of require("zlib") was not found; check worker-bundle.js against this hdr-histogram-js`);
+        return { contents, loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
+ * Options for `esbuild.build` of the worker, from `root` (the repository). `entryPoints` and
+ * `outfile` may be overridden (tests bundle single worker modules the same way).
+ * @returns {import('esbuild').BuildOptions}
+ */
+function workerBuildOptions(root) {
+  return {
+    absWorkingDir: root,
+    entryPoints: ['worker/main.ts'],
+    outfile: 'dist/worker.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'linked',
+    minify: true,
+    keepNames: true,
+    drop: ['debugger'],
+    mainFields: ['module', 'main'],
+    plugins: [leanWorker(root)],
+    logLevel: 'warning',
+  };
+}
+
+module.exports = { workerBuildOptions, SHIMMED, PRODUCTION_BUILDS };

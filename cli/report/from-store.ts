@@ -5,6 +5,7 @@ import { mergeSnapshots } from '../merge/merge';
 import type { RunReader } from '../merge/reader';
 import { buildReport } from './build';
 import { readFleetRecord } from '../fleet/record';
+import { RunControl } from '../search/follow';
 import type { Report } from './types';
 
 export interface LiveFacts {
@@ -30,5 +31,10 @@ export async function reportFromStore(reader: RunReader, plan: Plan, live: LiveF
   }
   const marker = live.stopped === true || (await reader.store.get(layout.stop(plan.runId))) !== undefined;
   const merged = mergeSnapshots(reader.snapshots, plan.intervalMs);
-  return buildReport({ plan, merged, statuses: reader.statuses, fleet, now: live.fleet === undefined ? Date.now() : undefined, stopped: marker, unusable: reader.unusable() });
+  const report = buildReport({ plan, merged, statuses: reader.statuses, fleet, now: live.fleet === undefined ? Date.now() : undefined, stopped: marker, unusable: reader.unusable() });
+  // A re-render of a search or of a run a threshold stopped reads their decisions from the store.
+  const control = live.fleet === undefined ? RunControl.for(reader.store, plan) : undefined;
+  if (!control) return report;
+  await control.restore();
+  return control.finish(report);
 }

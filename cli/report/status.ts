@@ -12,8 +12,10 @@ export function statusReasons(r: Report): string[] {
   if (notDone.length > 0) why.push(`${notDone.length} worker(s) ${[...new Set(notDone.map((w) => w.state))].join('/')}`);
   if (r.unusable.length > 0) why.push(`${r.unusable.length} object(s) could not be merged`);
   if (r.warnings.includes(STOPPED_WARNING)) why.push('stopped early');
-  const failed = r.thresholds.filter((t) => !t.ok).length;
+  // A search judges thresholds step by step (report.limit): whole-run results mix every step.
+  const failed = r.limit ? 0 : r.thresholds.filter((t) => !t.ok).length;
   if (failed > 0) why.push(`${failed} threshold(s) crossed`);
+  if (r.limit) why.push(`search ${r.limit.status}`);
   return why;
 }
 

@@ -1,3 +1,5 @@
+import { getJson } from '../../worker/store/store';
+import { layout } from '../../worker/store/layout';
 import type { Store } from '../../worker/store/store';
 import type { Plan } from '../../worker/plan/plan';
 import type { PlannedSearch } from '../../worker/plan/search';
@@ -24,7 +26,7 @@ export class RunControl {
 
   private constructor(
     private readonly plan: Plan,
-    store: Store,
+    private readonly store: Store,
     private readonly onNote: (line: string) => void,
   ) {
     if (plan.search) this.conductor = new SearchConductor({ store, plan: plan as Plan & { search: PlannedSearch }, onNote });
@@ -63,6 +65,16 @@ export class RunControl {
       this.onNote(`could not carry on the run's decisions (${describeError(err)}): trying again`);
       return false;
     }
+  }
+
+  /**
+   * For a re-render (`loadfarm report`): reads the search's steps and verdicts and the abort
+   * record from the store, so that `finish` gives the report the live run gave.
+   */
+  async restore(): Promise<void> {
+    if (this.conductor) await this.conductor.resume();
+    this.resumed = true;
+    if (this.watch) this.aborted = await getJson<AbortRecord>(this.store, layout.abort(this.plan.runId));
   }
 
   /** The report with the search's limit and the threshold that stopped the run, if any. */

@@ -107,6 +107,10 @@ it('a target that fails from the first step: first-step-broke, brokeAt = from, e
   expect(r.limit!.steps[0].broke[0]).toMatchObject({ metric: 'errors', expression: 'rate < 0.05', actual: 1 });
   expect(r.requests).toBe(seen.length);
   expect(res.code).toBe(99);
+  // A re-render reaches the same verdict from the store.
+  const again = await runCli(['report', r.runId, '--store', `file://${path.join(dir, 'down')}`, '--json']);
+  expect(again.code).toBe(99);
+  expect(json(again.stdout)).toMatchObject({ status: r.status, exitCode: 99, limit: { status: 'first-step-broke', sustained: null, brokeAt: 20 } });
 });
 
 it('a generator saturated by a busy journey: generator-limited with the workers it needs, exit 2', async () => {
@@ -141,6 +145,9 @@ it('abortOnFail stops every worker of an ordinary run soon after the breach; the
   expect(r.abortedBy).toMatchObject({ metric: 'errors', expression: 'rate < 0.1', actual: 1 });
   expect(r.abortedBy!.afterS).toBeGreaterThanOrEqual(1);
   expect(res.code).toBe(99);
+  const again = await runCli(['report', r.runId, '--store', `file://${path.join(dir, 'abort')}`, '--json']);
+  expect(again.code).toBe(99);
+  expect(json(again.stdout).abortedBy).toEqual(r.abortedBy);
   // The server's own view: both workers sent, and both stopped within a few seconds of the first request (not 30 s).
   const first = Math.min(...seen.map((q) => q.at));
   for (const w of ['0', '1']) {

@@ -9,7 +9,9 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 /**
  * The client configuration of a store, but its region (s3.ts finds the bucket's). Credentials,
  * endpoint and retries come from the SDK's own chain (AWS_PROFILE, AWS_ENDPOINT_URL_S3,
- * AWS_ENDPOINT_URL, …), except:
+ * AWS_ENDPOINT_URL, …); in the built worker (dist/worker.js) the credential chain is only the
+ * environment, then the instance metadata service (scripts/worker-shims/credential-provider-node.ts
+ * replaces the SDK's default chain there: no profiles, SSO or ini files on a worker). Except:
  * - with an S3-compatible endpoint (the option, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL):
  *   path-style addressing (no `bucket.localhost`), checksums only where an operation requires
  *   them (many such stores reject the SDK's default CRC32 on streamed bodies), and region

@@ -98,6 +98,11 @@ function metricOf(method: string, label: string): string {
 const METHODS: Record<string, string> = { GET: 'GET', HEAD: 'HEAD', POST: 'POST', PUT: 'PUT', DELETE: 'DELETE', PATCH: 'PATCH', OPTIONS: 'OPTIONS' };
 const JSON_TYPE = 'application/json';
 
+/** undici's own timeouts: past our deadline by more than its fast timers' error, so ours always comes first. */
+function backstop(timeoutMs: number): number {
+  return timeoutMs + 1000;
+}
+
 export function createHttpClient(scope: UserScope): HttpClient {
   const rt = scope.runtime;
   const base = rt.target.startsWith('http') ? rt.target : undefined;
@@ -131,7 +136,7 @@ export function createHttpClient(scope: UserScope): HttpClient {
     if (options === undefined || (options.headers === undefined && options.query === undefined && options.timeout === undefined && (options.body === undefined || options.body === null))) {
       opts = t.plain.get(m);
       if (opts === undefined) {
-        opts = { origin: t.origin, path: t.path, method: m as Dispatcher.HttpMethod, headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+        opts = { origin: t.origin, path: t.path, method: m as Dispatcher.HttpMethod, headersTimeout: backstop(timeoutMs), bodyTimeout: backstop(timeoutMs) };
         t.plain.set(m, opts);
       }
     } else {
@@ -154,11 +159,12 @@ export function createHttpClient(scope: UserScope): HttpClient {
         }
         sent = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       }
-      opts = { origin: t.origin, path, method: m as Dispatcher.HttpMethod, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+      opts = { origin: t.origin, path, method: m as Dispatcher.HttpMethod, headers, body, headersTimeout: backstop(timeoutMs), bodyTimeout: backstop(timeoutMs) };
     }
     // The timeout bounds the whole exchange, to the last byte of the body (the worker's shared
-    // deadline list, deadlines.ts). undici's own headersTimeout/bodyTimeout run on coarse timers and
-    // bodyTimeout is per chunk; they stay only as a backstop.
+    // deadline list, deadlines.ts). undici's own headersTimeout/bodyTimeout run on coarse timers that
+    // can fire up to half a second EARLY (its fast timers start from a clock updated every 499 ms),
+    // and bodyTimeout is per chunk: they stay only as a backstop, set well past the deadline.
     const x = new Exchange(scope, metric, m, t.href, sent, options?.expect, timeoutMs);
     rt.dispatcher.dispatch(opts, x);
     return x.promise;

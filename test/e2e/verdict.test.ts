@@ -192,7 +192,15 @@ describe('a re-render remembers how the run ended', () => {
     const file = getScenario('stopped', '30s');
     const store = path.join(dir, 'store-stopped');
     const res = await runCli(['run', file, '--target', server.url, '--store', `file://${store}`, '--workers', '1', '--interval', '500ms'], {
-      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500),
+      // Ctrl-C once the target has seen traffic (a busy machine may take seconds to start a worker).
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (seen() < 5) return;
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }, 50);
+        child.once('exit', () => clearInterval(poll));
+      },
     });
     expect(res.code).toBe(2);
     expect(res.stdout).toMatch(/status: INCOMPLETE \(exit 2\)/);

@@ -4,9 +4,10 @@ import type { SearchStep } from '../../worker/control/steps';
 import { validateScenario } from '../../worker/scenario/validate';
 
 /** Steps known in advance, on a fake clock the port's sleep advances. */
-function fixture(steps: SearchStep[], model: 'open' | 'closed', index: number, of: number) {
+function fixture(steps: SearchStep[], model: 'open' | 'closed', index: number, of: number, stall?: { at: number; ms: number }) {
   let now = 1_000_000;
   const arrivals: number[] = [];
+  let missed = 0;
   const users = new Map<number, () => boolean>();
   let stopAt = Infinity;
   const port: SearchPort = {
@@ -15,8 +16,14 @@ function fixture(steps: SearchStep[], model: 'open' | 'closed', index: number, o
     },
     sleep: async (ms) => {
       now += Math.max(1, ms);
+      // A frozen event loop: the worker wakes `stall.ms` late once.
+      if (stall && now >= stall.at) {
+        now += stall.ms;
+        stall = undefined;
+      }
     },
     arrive: () => arrivals.push(now),
+    missed: (n) => (missed += n),
     startUser: (slot, keepGoing) => users.set(slot, keepGoing),
   };
   const source: StepSource = {
@@ -29,6 +36,9 @@ function fixture(steps: SearchStep[], model: 'open' | 'closed', index: number, o
   return {
     run: () => runSearch({ search: planSearch(find, 0), index, of, steps: source, onBoundary: () => boundaries.push(now), now: () => now }, port),
     arrivals,
+    get missed() {
+      return missed;
+    },
     users,
     boundaries,
     stopAt: (t: number) => (stopAt = t),
@@ -59,6 +69,19 @@ it('open model: each worker takes k % of === index of each step, nothing between
     ...Array.from({ length: 20 }, (_, k) => T + 1000 + k * 50),
     ...Array.from({ length: 40 }, (_, k) => T + 3000 + k * 25),
   ]);
+});
+
+it('a worker that wakes after its step ended launches nothing into the gap: what the step still owed is counted as missed', async () => {
+  const steps = [step(0, 20, T + 1000, T + 2000), step(1, 40, T + 3000, T + 4000)];
+  // Frozen from 1.5 s into the first step until 300 ms after it ended.
+  const f = fixture(steps, 'open', 0, 1, { at: T + 1500, ms: 800 });
+  f.stopAt(T + 5000);
+  await f.run();
+  expect(f.arrivals.every((t) => (t >= T + 1000 && t < T + 2000) || (t >= T + 3000 && t < T + 4000))).toBe(true);
+  const first = f.arrivals.filter((t) => t < T + 2000).length;
+  expect(first + f.missed).toBe(20);
+  expect(f.missed).toBeGreaterThan(0);
+  expect(f.arrivals.filter((t) => t >= T + 3000)).toHaveLength(40);
 });
 
 it('closed model: each step runs the worker its share of users; a lower step retires the extra ones', async () => {

@@ -104,6 +104,7 @@ export class Engine {
         rec.arrival(true);
         this.launch(identity.first + this.nextId++, lagMs, false);
       },
+      missed: (n) => rec.count('loadfarm.search_missed_arrivals', n),
       startUser: (slot, keepGoing) => this.launch(identity.first + slot, 0, true, Infinity, keepGoing),
     };
   }

@@ -10,6 +10,11 @@ export interface SearchPort {
   sleep(ms: number): Promise<void>;
   /** One open-model arrival, due `lagMs` ago: dropped at maxUsers, counted without identities, or launched. */
   arrive(lagMs: number): void;
+  /**
+   * `n` arrivals of a step that this worker reached only after the step had ended (its loop was
+   * late): never launched, so no step is judged on load it did not offer in its window; counted.
+   */
+  missed(n: number): void;
   /** Starts closed-model user `slot` of this worker (identity first + slot), looping while `keepGoing()`. */
   startUser(slot: number, keepGoing: () => boolean): void;
 }
@@ -121,6 +126,15 @@ export async function runSearch(p: SearchRunProps, port: SearchPort): Promise<Se
     if (next !== undefined) wakeAt = Math.min(wakeAt, next.startAt);
     if (!endCut) wakeAt = Math.min(wakeAt, cur.endAt);
     if (p.search.model === 'open' && cur.rate > 0) {
+      if (t >= cur.endAt) {
+        // The step is over: what it still owed this worker is missed, not launched into the gap.
+        const owed = Math.ceil(((cur.endAt - cur.startAt) * cur.rate) / 1000);
+        if (k < owed) {
+          const n = Math.ceil((owed - k) / p.of);
+          port.missed(n);
+          k += n * p.of;
+        }
+      }
       const due = cur.startAt + (k * 1000) / cur.rate;
       const inStep = due < cur.endAt;
       if (inStep && due <= t && burst < BURST) {

@@ -214,7 +214,7 @@ function addToWorker(m: Merged, s: Snapshot, errs: number) {
   w.ops += s.ops;
   w.errors += errs;
   if (isRollup(s)) w.saturatedIntervals += s.rollup.saturatedIntervals;
-  else if (s.health.saturated) w.saturatedIntervals++;
+  else if (s.health.saturated && measuredIn(s)) w.saturatedIntervals++;
   w.cpuMaxPct = Math.max(w.cpuMaxPct, s.health.cpuPct);
   w.loopLagMaxMs = Math.max(w.loopLagMaxMs, s.health.loopLagMaxMs);
   w.rssMaxMb = Math.max(w.rssMaxMb, s.health.rssMb);
@@ -222,6 +222,16 @@ function addToWorker(m: Merged, s: Snapshot, errs: number) {
   for (const why of s.health.saturatedBy ?? []) w.saturatedBy.add(why);
   w.usersMax = Math.max(w.usersMax, s.gauges.usersMax);
   w.connectionsMax = Math.max(w.connectionsMax, s.gauges.connectionsMax);
+}
+
+/**
+ * True when an interval measured anything: a saturated interval that measured nothing (a worker's
+ * start-up, users all waiting) spoiled no number and raises no warning.
+ */
+export function measuredIn(s: Snapshot): boolean {
+  if (s.ops > 0) return true;
+  for (const _ in s.histograms) return true;
+  return false;
 }
 
 function sumInto(into: Record<string, number>, from: Record<string, number>) {

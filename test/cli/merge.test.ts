@@ -136,6 +136,15 @@ describe('buildReport', () => {
     expect(report.metrics['http.GET /'].saturatedShare).toBe(0.5);
     expect(report.warnings[0]).toMatch(/^worker 0 was saturated in 1 of 1 intervals \(CPU up to 99%/);
   });
+
+  it('a saturated interval that measured nothing (a start-up stall) spoils nothing and raises no warning', () => {
+    const idle = new Recorder(0, 1_000_000).cut(pegged, false, 1_001_000);
+    const rest = worker(0, [1, 2], 1, calm, 1_001_000).map((s) => ({ ...s, seq: 1 }));
+    const merged = mergeSnapshots([idle, ...rest, ...worker(1, [2, 3])], 1000);
+    const report = buildReport({ plan, merged, statuses: new Map([[0, done(0)], [1, done(1)]]) });
+    expect(report.workers[0].health.saturated).toBe(false);
+    expect(report.warnings).toEqual([]);
+  });
 });
 
 describe('evaluateThresholds', () => {

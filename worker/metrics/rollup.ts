@@ -108,7 +108,8 @@ class Period {
     } else {
       addReasons(r, s.health.saturatedBy);
       r.cores = Math.max(r.cores ?? 0, s.health.cores ?? 0);
-      if (s.health.saturated) {
+      // As the merge counts them (cli/merge/merge.ts measuredIn): an interval that measured nothing spoiled nothing.
+      if (s.health.saturated && (s.ops > 0 || Object.keys(s.histograms).length > 0)) {
         r.saturatedIntervals++;
         for (const [name, h] of histograms) if (h.totalCount > 0) r.saturatedCounts[name] = (r.saturatedCounts[name] ?? 0) + h.totalCount;
       }

@@ -48,12 +48,15 @@ module.exports = { default: defineScenario({
   writeClosedRun(dir, 'f1', { scenario, users: 1, loadMs: 5000, graceMs: 500, intervalMs: 2000 });
   expect(await runWorker('f1')).toBe(0);
   const snaps = snapshots('f1');
-  const flagged = snaps.filter((s) => s.health.saturated);
-  expect(flagged).toHaveLength(1);
-  expect(flagged[0].health.saturatedBy).toContain('loop-stall');
-  expect(flagged[0].health.loopLagMaxMs).toBeGreaterThanOrEqual(1000);
-  // The freeze began 2.5 s in: inside the second interval [2 s, 4 s).
-  expect(flagged[0].seq).toBe(1);
+  // The freeze began 2.5 s in: inside the second interval [2 s, 4 s), which it flags.
+  const frozen = snaps.find((s) => s.seq === 1)!;
+  expect(frozen.health.saturated).toBe(true);
+  expect(frozen.health.saturatedBy).toContain('loop-stall');
+  expect(frozen.health.loopLagMaxMs).toBeGreaterThanOrEqual(1000);
+  // No other interval carries it: the quiet ones after it are not flagged. (The first interval,
+  // the worker's start, may flag a start-up stall of its own on a busy machine: a real one.)
+  expect(snaps.filter((s) => s.seq !== 1 && s.health.loopLagMaxMs >= 1000)).toEqual([]);
+  expect(snaps.filter((s) => s.seq > 1 && s.health.saturated)).toEqual([]);
   // The short last interval, written as the load ends, is judged over a window of at least 1 s.
   const last = snaps[snaps.length - 1];
   expect(last.final).toBe(true);

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { runTool, log, median, ROOT, BENCH_DIR } from '../lib/proc.mjs';
-import { CLI } from '../lib/loadfarm.mjs';
+import { CLI, LF_ROOT } from '../lib/loadfarm.mjs';
 import { summarise } from '../lib/profile.mjs';
 
 export const title = 'Merging results: 100 workers × 1 h and × 48 h of 5 s snapshots × 20 metrics (roll-ups), and the old layout';
@@ -23,7 +23,8 @@ const MiB = 2 ** 20;
 function buildGenerator(dir) {
   const esbuild = createRequire(path.join(ROOT, 'package.json'))('esbuild');
   const out = path.join(dir, 'gen.cjs');
-  esbuild.buildSync({ entryPoints: [path.join(ROOT, 'bench', 'merge', 'gen.ts')], bundle: true, platform: 'node', target: 'node20', outfile: out, logLevel: 'warning' });
+  // From the build measured (its bench/ included): the Recorder and RollupBuilder of that commit.
+  esbuild.buildSync({ entryPoints: [path.join(LF_ROOT, 'bench', 'merge', 'gen.ts')], bundle: true, platform: 'node', target: 'node20', outfile: out, logLevel: 'warning' });
   return out;
 }
 
@@ -121,7 +122,7 @@ export async function run(ctx) {
     if (ctx.profile) {
       const pr = await report(dStore, gd.runId, { profile: true, timeoutMs: 1_200_000 });
       if (pr.profileFile) {
-        const s = summarise(pr.profileFile, ROOT);
+        const s = summarise(pr.profileFile, LF_ROOT);
         const inc = (pred) => s.inclusive(pred);
         profile = {
           what: `\`loadfarm report\` of ${workers} workers × ${hours48} h (roll-ups; the CLI process)`,

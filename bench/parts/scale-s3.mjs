@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { startServer, runTool, log, ROOT, BENCH_DIR, TARGET_CPU, GENERATOR_CPU } from '../lib/proc.mjs';
+import { LF_ROOT } from '../lib/loadfarm.mjs';
 
 export const title = 'A thousand workers: live progress polls against an S3 protocol server';
 
@@ -19,7 +20,8 @@ const PER_REFRESH = 256;
 function bundle(dir, name) {
   const esbuild = createRequire(path.join(ROOT, 'package.json'))('esbuild');
   const out = path.join(dir, `${name}.cjs`);
-  esbuild.buildSync({ entryPoints: [path.join(BENCH_DIR, 'scale', `${name}.ts`)], bundle: true, platform: 'node', target: 'node20', outfile: out, logLevel: 'warning' });
+  // From the build measured (its bench/ included): the reader is that commit's, not the working tree's.
+  esbuild.buildSync({ entryPoints: [path.join(LF_ROOT, 'bench', 'scale', `${name}.ts`)], bundle: true, platform: 'node', target: 'node20', outfile: out, logLevel: 'warning' });
   return out;
 }
 

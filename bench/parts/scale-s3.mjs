@@ -106,7 +106,12 @@ export async function run(ctx) {
           goal: 2000,
           goalText: '< 2 s per poll',
           failed,
-          extra: { 'poll ms p50 / p95 / max': `${q(ms, 0.5)} / ${q(ms, 0.95)} / ${Math.max(...ms)}`, polls: polls.length, 'reader peak RSS (MiB)': readerExit?.maxRssKb ? readerExit.maxRssKb / 1024 : undefined },
+          extra: {
+            'poll ms p50 / p95 / max': `${q(ms, 0.5)} / ${q(ms, 0.95)} / ${Math.max(...ms)}`,
+            polls: polls.length,
+            // What the store gave the reader: a poll of N requests cannot be faster than N ÷ this.
+            'store requests per second served to the reader during a poll, p50': q(polls.map((p) => (p.requests * 1000) / Math.max(1, p.ms)), 0.5),
+            "writers' lag behind their schedule, ms p50 / p99 (the store keeping up with the farm)": `${wr.lagMsP50} / ${wr.lagMsP99}`, 'reader peak RSS (MiB)': readerExit?.maxRssKb ? readerExit.maxRssKb / 1024 : undefined },
         },
         {
           what: `live progress poll, ${workers} workers: store requests, worst poll`,

@@ -6,6 +6,7 @@ import { layout } from '../../worker/store/layout';
 import { formatDuration } from '../../worker/scenario/duration';
 import { total, type Merged } from '../merge/merge';
 import { evaluateThresholds } from './thresholds';
+import { parseThreshold } from '../../worker/scenario/thresholds';
 import { STOPPED_WARNING } from './status';
 import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
 import type { Unusable } from '../merge/reader';
@@ -147,8 +148,10 @@ export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLiv
   if (holdFailed) {
     const established = merged.counters['hold.established'] ?? 0;
     const dropped = merged.counters['hold.dropped'] ?? 0;
-    const wanted = Number(/== (\d+)/.exec(plan.thresholds['hold.established']?.[0] ?? '')?.[1] ?? NaN);
-    warnings.push(`${established} of ${Number.isFinite(wanted) ? wanted : '?'} connections were established and ${established - dropped} held to the end`);
+    // The connections asked for: the value of hold's own `hold.established: count == N` threshold.
+    const rule = parseThreshold(plan.thresholds['hold.established']?.[0] ?? '');
+    const wanted = 'problem' in rule ? '?' : rule.value;
+    warnings.push(`${established} of ${wanted} connections were established and ${established - dropped} held to the end`);
   }
   if (merged.arrivals.dropped > 0) warnings.push(`${merged.arrivals.dropped} arrivals were dropped at the maxUsers cap`);
   if (merged.counters['loadfarm.identities_exhausted']) warnings.push(`${merged.counters['loadfarm.identities_exhausted']} arrivals found no free user identity`);

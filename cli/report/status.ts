@@ -1,3 +1,4 @@
+import { CUT_IN_FLIGHT } from '../../worker/engine/scope';
 import type { Report } from './types';
 
 /**
@@ -7,7 +8,7 @@ import type { Report } from './types';
  */
 export function statusReasons(r: Report): string[] {
   const why: string[] = [];
-  if (r.users.cut > 0) why.push(`${r.users.cut} user(s) cut with ${r.errors.CUT_IN_FLIGHT ?? 0} operation(s) in flight`);
+  if (r.users.cut > 0) why.push(`${r.users.cut} user(s) cut with ${r.errors[CUT_IN_FLIGHT] ?? 0} operation(s) in flight`);
   const notDone = r.workers.filter((w) => w.state !== 'done');
   if (notDone.length > 0) why.push(`${notDone.length} worker(s) ${[...new Set(notDone.map((w) => w.state))].join('/')}`);
   if (r.unusable.length > 0) why.push(`${r.unusable.length} object(s) could not be merged`);

@@ -66,6 +66,8 @@ describe('loadfarm hold', () => {
       expect(report.counters['hold.established']).toBe(server.accepted);
       expect(report.counters['hold.dropped']).toBe(server.closedByServer);
       expect(report.checks['held until the end']).toEqual({ pass: server.closedByClient, fail: server.closedByServer });
+      // The warning a person reads, in the server's numbers.
+      expect(report.warnings).toContain(`${server.accepted} of 120 connections were established and ${server.accepted - server.closedByServer} held to the end`);
       expect(lastFigure(res.stderr, 'established')).toBe(server.accepted);
       expect(lastFigure(res.stderr, 'closed by peer')).toBe(server.closedByServer);
 

@@ -1,3 +1,4 @@
+import { isExecutable } from '../../cli/report/html/open';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -47,13 +48,4 @@ async function unpack(packed: string): Promise<string> {
     fs.rmSync(partial, { force: true });
   }
   return target;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -37,7 +37,8 @@ export function openFile(file: string, options: OpenerOptions = {}): Promise<str
   });
 }
 
-function isExecutable(file: string): boolean {
+/** True for a file this process may execute. */
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();

@@ -1,3 +1,4 @@
+import { workerDeadline } from '../run/deadline';
 import { Command } from 'commander';
 import { layout } from '../../worker/store/layout';
 import { getJson, type Store } from '../../worker/store/store';
@@ -43,8 +44,6 @@ export async function listRuns(store: Store, limit: number, now = Date.now(), wh
   return rows.filter((r): r is RunListing => r !== undefined);
 }
 
-/** Slack past a worker's hard stop before a status that still says running is not believed, ms. */
-const DEADLINE_SLACK_MS = 15_000;
 /** A fleet record that says its process is starting workers, unchanged for this long, was left by a process that is gone, ms. */
 const STARTER_GONE_MS = 30_000;
 
@@ -57,8 +56,7 @@ const STARTER_GONE_MS = 30_000;
 export function liveStatus(plan: Plan, statuses: (WorkerStatus | undefined)[], record: FleetRecord | undefined, now: number, where = ''): string {
   const running = statuses.some((st, i) => {
     if (!st || (st.state !== 'running' && st.state !== 'starting' && st.state !== 'stopping')) return false;
-    const deadline = (st.startedAt ?? plan.createdAt + plan.workers[i].startOffsetMs) + plan.hardStopMs + DEADLINE_SLACK_MS;
-    return now < deadline;
+    return now < workerDeadline(plan, i, st);
   });
   const waiting = record?.workers.filter((w) => w.start === 'not-started').length ?? 0;
   const starterAlive = record !== undefined && record.starting && now - record.updatedAt < STARTER_GONE_MS;

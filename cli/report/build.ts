@@ -7,6 +7,7 @@ import { formatDuration } from '../../worker/scenario/duration';
 import { total, type Merged } from '../merge/merge';
 import { evaluateThresholds } from './thresholds';
 import { parseThreshold } from '../../worker/scenario/thresholds';
+import { workerDeadline } from '../run/deadline';
 import { STOPPED_WARNING } from './status';
 import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
 import type { Unusable } from '../merge/reader';
@@ -30,8 +31,6 @@ export interface ReportInputs {
   now?: number;
 }
 
-/** Slack past a worker's hard stop before a re-render takes a non-final status as lost, ms. */
-const DEADLINE_SLACK_MS = 15_000;
 
 /** Turns merged measurements into the report: stats per metric, thresholds, worker table, status. */
 export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLive, unusable: unusableObjects = [], now }: ReportInputs): Report {
@@ -87,7 +86,7 @@ export function buildReport({ plan, merged, statuses, fleet, stopped: stoppedLiv
     } else if (state === 'starting' || state === 'running' || state === 'stopping') {
       // No fleet to ask (a re-render): a worker whose last status is not final is still running
       // while its deadline has not passed, and lost after it.
-      const deadline = (st?.startedAt ?? plan.createdAt + w.startOffsetMs) + plan.hardStopMs + DEADLINE_SLACK_MS;
+      const deadline = workerDeadline(plan, w.index, st);
       if (now !== undefined && now < deadline) {
         message = `still running (its deadline is ${new Date(deadline).toISOString().slice(11, 19)} UTC): these are its numbers so far`;
         state = 'running';

@@ -3,6 +3,7 @@ import { putJson, type Store } from '../../worker/store/store';
 import { RunReader } from '../merge/reader';
 import { reportFromStore } from '../report/from-store';
 import { RollingReports } from './rolling';
+import { DEADLINE_SLACK_MS } from './deadline';
 import { ProgressTracker, type ProgressView } from './progress';
 import type { Plan, WorkerStatus } from '../../worker/plan/plan';
 import type { Snapshot } from '../../worker/metrics/snapshot';
@@ -86,8 +87,6 @@ export interface Resume {
   readonly command?: (index: number) => string[];
 }
 
-/** Slack beyond a worker's own hard stop before the CLI gives it up as lost, ms. */
-const LOST_AFTER_MS = 15_000;
 /** A started worker that neither its fleet nor the store has heard of after this is lost, ms. */
 const SILENT_START_MS = 90_000;
 /** How long past the deadline the store may stay unreadable before following ends without a report, ms. */
@@ -402,7 +401,7 @@ async function follow(session: Session, t0: number, lastStart: number, starting:
   // A search's steps and abortOnFail thresholds: decided here, farm-wide (cli/search/follow.ts).
   const control = RunControl.for(store, plan, (line) => o.onNote?.(line));
   const tracker = new ProgressTracker();
-  const giveUpAt = lastStart + plan.hardStopMs + LOST_AFTER_MS;
+  const giveUpAt = lastStart + plan.hardStopMs + DEADLINE_SLACK_MS;
   const states = session.states;
   const outage = session.outage;
   // Only a failing store slows the loop: the fleet backs off per command by itself.

@@ -1,6 +1,6 @@
 import type { Histogram } from '../../worker/metrics/histogram';
 import { Counts, Entries, readEncoded } from './counts';
-import type { Snapshot } from '../../worker/metrics/snapshot';
+import { measuredIn, type Snapshot } from '../../worker/metrics/snapshot';
 import { isRollup } from '../../worker/metrics/rollup';
 
 /** The most timeline points a report carries: longer runs get coarser points. */
@@ -222,16 +222,6 @@ function addToWorker(m: Merged, s: Snapshot, errs: number) {
   for (const why of s.health.saturatedBy ?? []) w.saturatedBy.add(why);
   w.usersMax = Math.max(w.usersMax, s.gauges.usersMax);
   w.connectionsMax = Math.max(w.connectionsMax, s.gauges.connectionsMax);
-}
-
-/**
- * True when an interval measured anything: a saturated interval that measured nothing (a worker's
- * start-up, users all waiting) spoiled no number and raises no warning.
- */
-export function measuredIn(s: Snapshot): boolean {
-  if (s.ops > 0) return true;
-  for (const _ in s.histograms) return true;
-  return false;
 }
 
 function sumInto(into: Record<string, number>, from: Record<string, number>) {

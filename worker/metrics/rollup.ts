@@ -1,5 +1,5 @@
 import { createHistogram, encodeHistogram, type Histogram } from './histogram';
-import type { Health, Snapshot } from './snapshot';
+import { measuredIn, type Health, type Snapshot } from './snapshot';
 
 /**
  * Roll-ups: a worker's own history compacted into period objects (store:
@@ -108,8 +108,7 @@ class Period {
     } else {
       addReasons(r, s.health.saturatedBy);
       r.cores = Math.max(r.cores ?? 0, s.health.cores ?? 0);
-      // As the merge counts them (cli/merge/merge.ts measuredIn): an interval that measured nothing spoiled nothing.
-      if (s.health.saturated && (s.ops > 0 || Object.keys(s.histograms).length > 0)) {
+      if (s.health.saturated && measuredIn(s)) {
         r.saturatedIntervals++;
         for (const [name, h] of histograms) if (h.totalCount > 0) r.saturatedCounts[name] = (r.saturatedCounts[name] ?? 0) + h.totalCount;
       }

@@ -81,3 +81,13 @@ export interface Health {
  *   any timing by a second or more.
  */
 export const SATURATION = { loopLagP90Ms: 50, cpuPct: 90, stallMs: 1000, stallShare: 0.1, minWindowMs: 1000 };
+
+/**
+ * True when an interval measured anything: a saturated interval that measured nothing (a worker's
+ * start-up, users all waiting) spoiled no number and raises no warning.
+ */
+export function measuredIn(s: Snapshot): boolean {
+  if (s.ops > 0) return true;
+  for (const _ in s.histograms) return true;
+  return false;
+}

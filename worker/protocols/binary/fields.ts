@@ -5,25 +5,17 @@
  *
  * Endianness: a field takes its struct's `endian` unless it says `.le` / `.be`.
  */
-import {
-  ArrayNode,
-  BigNode,
-  ConstNode,
-  Cursor,
-  FixedBytesNode,
-  FixedStrNode,
-  FloatNode,
-  IntNode,
-  RestNode,
-  VarBytesNode,
-  VarStrNode,
-  type Endian,
-  type Node,
-  type StrEncoding,
-} from './nodes';
+import { ArrayNode } from './nodes/array';
+import { FixedBytesNode, RestNode, VarBytesNode } from './nodes/bytes';
+import { ConstNode } from './nodes/const';
+import { Cursor } from './nodes/cursor';
+import { FloatNode } from './nodes/float';
+import { BigNode, IntNode } from './nodes/integers';
+import type { Endian, Node, StrEncoding } from './nodes/node';
+import { FixedStrNode, VarStrNode } from './nodes/strings';
 import { StructError } from './errors';
 
-export type { Endian, StrEncoding } from './nodes';
+export type { Endian, StrEncoding } from './nodes/node';
 /** Width of a length or count prefix. */
 export type PrefixWidth = 'u8' | 'u16' | 'u32';
 

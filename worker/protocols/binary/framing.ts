@@ -13,7 +13,7 @@
  * `maxFrameBytes + delimiter` bytes) is in, before anything is allocated for it.
  */
 import { FrameError } from './errors';
-import type { Endian } from './nodes';
+import type { Endian } from './nodes/node';
 
 export interface FrameReader {
   /**

@@ -15,7 +15,11 @@
  */
 import { StructError } from './errors';
 import { Field, isField, type CompileContext, type In, type Out } from './fields';
-import { ConstNode, Cursor, IntNode, isRefNode, show, type Endian, type Node, type Parent } from './nodes';
+import { ConstNode } from './nodes/const';
+import { Cursor } from './nodes/cursor';
+import { IntNode } from './nodes/integers';
+import { isRefNode, type Endian, type Node, type Parent } from './nodes/node';
+import { show } from './nodes/show';
 
 export interface StructOptions {
   /** Root of field paths in messages and dumps. @default 'struct' */

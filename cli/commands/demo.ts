@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { startDemoTargets } from '../demo/targets';
 import { packageRoot } from '../paths';
 import { DEFAULT_STORE, runLocal } from './run';
 
@@ -13,6 +12,7 @@ export function demoCommand(): Command {
     .option('-q, --quiet', 'no live progress')
     .option('--open', 'open report.html in the browser when the run ends')
     .action(async (flags: { workers: string; store: string; json?: boolean; quiet?: boolean; open?: boolean }) => {
+      const { startDemoTargets } = await import('../demo/targets');
       const targets = await startDemoTargets();
       process.stderr.write(`demo targets: ${targets.httpUrl} (HTTP), ${targets.wsUrl} (WebSocket), ${targets.iotAddress} (binary TCP, IoT devices)\n`);
       try {

@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { startChatServer } from '../demo/chat-server';
-import { startDemoTargets } from '../demo/targets';
 import { Problems } from '../options';
 import { UsageError } from '../errors';
 
@@ -18,6 +16,7 @@ export function targetsCommand(): Command {
       const forMs = p.durationMs('--for', flags.for, 1) ?? 3_600_000;
       if (!/^127\.\d+\.\d+\.\d+$|^::1$/.test(flags.host)) p.add('--host', 'a loopback address (127.x.x.x or ::1): these are test services', flags.host);
       if (p.any) throw new UsageError(p.list[0], p.list.slice(1));
+      const [{ startDemoTargets }, { startChatServer }] = await Promise.all([import('../demo/targets'), import('../demo/chat-server')]);
       const targets = await startDemoTargets(flags.host, { http: 8080, tcp: 7000, iot: 7100 });
       const chat = await startChatServer(flags.host, 3000);
       const out = process.stdout;

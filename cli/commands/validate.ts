@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors';
 import { mergeSnapshots } from '../merge/merge';
 import { Problems, collect } from '../options';
-import { DEFAULT_TIMEOUT_MS, DEFAULT_WINDOW_MS, onceBounds, runOnce } from '../run/once';
+import { DEFAULT_TIMEOUT_MS, DEFAULT_WINDOW_MS } from '../run/once-defaults';
 import { formatDuration } from '../../worker/scenario/duration';
 import { LIMITS } from '../../worker/scenario/limits';
 import { prepareScenario } from '../scenario';
@@ -30,6 +30,8 @@ export function validateCommand(): Command {
       out.write(`scenario ${prepared.scenario.name}: valid (target ${prepared.target})\n`);
       for (const line of data.warnings) out.write(`${line}\n`);
       if (!flags.run) return data.close();
+      // The dry run's protocol clients (undici, ws, socket.io-client) load only for a dry run.
+      const { onceBounds, runOnce } = await import('../run/once');
       const bounds = onceBounds(prepared.scenario, { windowMs, timeoutMs });
       out.write(
         `dry run: one user, each journey once; u.endsIn() counts down a ${formatDuration(bounds.windowMs)} window (--window); ` +

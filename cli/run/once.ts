@@ -8,6 +8,7 @@ import type { Snapshot } from '../../worker/metrics/snapshot';
 import type { Runtime } from '../../worker/engine/scope';
 import type { Scenario, UserFn } from '../../worker/scenario/types';
 import { formatDuration, parseDuration } from '../../worker/scenario/duration';
+import { DEFAULT_TIMEOUT_MS, DEFAULT_WINDOW_MS } from './once-defaults';
 
 export interface OnceResult {
   /** Each journey run: the flow's name (or 'user') and the failure, if it threw or was cut. */
@@ -28,10 +29,7 @@ export interface OnceOptions {
   timeoutMs?: number;
 }
 
-/** The dry run's window when `--window` is not given, ms. */
-export const DEFAULT_WINDOW_MS = 5000;
-/** How long a journey may run in a dry run when `--timeout` is not given, ms. */
-export const DEFAULT_TIMEOUT_MS = 60_000;
+export { DEFAULT_TIMEOUT_MS, DEFAULT_WINDOW_MS };
 /** How long a cut journey gets to unwind before the next one starts regardless, ms. */
 const UNWIND_MS = 2000;
 

@@ -1,7 +1,8 @@
 /**
  * Finding environments from their names: the CloudFormation stack `loadfarm-<env>` and the
- * facts the stack publishes under `/loadfarm/<env>/` (contract in `infra/names.ts`).
- * Plain functions taking the clients they call, so tests pass mocked clients.
+ * facts the stack publishes under `/loadfarm/<env>/` (contract in `infra/names.ts`). The one
+ * reader of an environment's facts: up, down, envs and the SSM fleet's discovery all read
+ * them here. Plain functions taking the clients they call, so tests pass mocked clients.
  */
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
@@ -10,8 +11,16 @@ import {
   type Stack,
   paginateDescribeStacks,
 } from '@aws-sdk/client-cloudformation';
-import { type Parameter, type SSMClient, paginateGetParametersByPath } from '@aws-sdk/client-ssm';
-import { type EnvFactsResult, envFactsFromParameters, envNameFromStackName, parameterPrefix } from '../../infra/names';
+import { GetParametersCommand, type Parameter, type SSMClient, paginateGetParametersByPath } from '@aws-sdk/client-ssm';
+import {
+  type EnvFacts,
+  type EnvFactsResult,
+  envFactsFromParameters,
+  envNameFromStackName,
+  parameterNames,
+  parameterPrefix,
+} from '../../infra/names';
+import { UsageError } from '../errors';
 
 /**
  * The stack named `name`, or undefined when there is none. CloudFormation answers a missing
@@ -49,7 +58,33 @@ export async function parametersUnder(ssm: SSMClient, path: string): Promise<Par
  * deployed, being created, or deleted).
  */
 export async function readEnvFacts(ssm: SSMClient, env: string): Promise<EnvFactsResult | undefined> {
-  const parameters = await parametersUnder(ssm, parameterPrefix(env));
+  return factsOf(env, await parametersUnder(ssm, parameterPrefix(env)));
+}
+
+/**
+ * The facts of `env`, for a run: one GetParameters call (7 names, at most 10 allowed).
+ * @throws UsageError when the environment has no parameters (not deployed, or another region)
+ *   or malformed ones
+ */
+export async function requireEnvFacts(ssm: SSMClient, env: string): Promise<EnvFacts> {
+  const out = await ssm.send(new GetParametersCommand({ Names: Object.values(parameterNames(env)) }));
+  const result = factsOf(env, out.Parameters ?? []);
+  if (result === undefined) {
+    throw new UsageError(
+      `environment "${env}" was not found: no SSM parameters under ${parameterPrefix(env)} in this region ` +
+        `(deploy it first, or check the region)`,
+    );
+  }
+  if (!result.ok) {
+    const [first, ...rest] = result.problems;
+    const more = rest.length > 0 ? ` (and ${rest.length} more)` : '';
+    throw new UsageError(`environment "${env}" is incomplete: ${first}${more}; deploy it again`, [...result.problems]);
+  }
+  return result.facts;
+}
+
+/** What `env`'s parameters say, or undefined when it has none. */
+function factsOf(env: string, parameters: readonly Parameter[]): EnvFactsResult | undefined {
   if (parameters.length === 0) return undefined;
   return envFactsFromParameters(env, parameters);
 }

@@ -1,14 +1,15 @@
 /**
- * Discovery of an environment's workers: from its name to its facts (SSM parameters under
- * `/loadfarm/<env>/`) and to the running instances that can run a worker (EC2 tag, SSM
+ * Discovery of an environment's workers: from its name to its facts (read by
+ * cli/aws/environments.ts) and to the running instances that can run a worker (EC2 tag, SSM
  * reachability), and the choice of the instances a run uses.
  *
  * SDK clients are passed in; endpoints are never set here, so `AWS_ENDPOINT_URL_SSM` / `_EC2`
  * keep working.
  */
 import { EC2Client, paginateDescribeInstances } from '@aws-sdk/client-ec2';
-import { GetParametersCommand, paginateDescribeInstanceInformation, SSMClient } from '@aws-sdk/client-ssm';
-import { ENV_TAG, envFactsFromParameters, parameterNames, parameterPrefix, type EnvFacts } from '../../infra/names';
+import { paginateDescribeInstanceInformation, SSMClient } from '@aws-sdk/client-ssm';
+import { ENV_TAG, type EnvFacts } from '../../infra/names';
+import { requireEnvFacts } from '../aws/environments';
 import { UsageError } from '../errors';
 import { chunks, MAX_INSTANCES_PER_COMMAND } from './limits';
 
@@ -51,7 +52,7 @@ export const NOT_REGISTERED = 'NotRegistered';
  *   or malformed ones
  */
 export async function discoverWorkers(clients: AwsClients, env: string, options: DiscoverOptions = {}): Promise<WorkerDiscovery> {
-  const facts = await readEnvFacts(clients.ssm, env);
+  const facts = await requireEnvFacts(clients.ssm, env);
   const instanceIds = await runningInstances(clients.ec2, env);
   const pings = await pingStatuses(clients.ssm, instanceIds, options.chunkSize ?? MAX_INSTANCES_PER_COMMAND);
   const online: string[] = [];
@@ -64,25 +65,8 @@ export async function discoverWorkers(clients: AwsClients, env: string, options:
   return { facts, online, lost };
 }
 
-/** The facts of `env` from its SSM parameters (one GetParameters call: 7 names, at most 10 allowed). */
-export async function readEnvFacts(ssm: SSMClient, env: string): Promise<EnvFacts> {
-  const names = Object.values(parameterNames(env));
-  const out = await ssm.send(new GetParametersCommand({ Names: names }));
-  const parameters = out.Parameters ?? [];
-  if (parameters.length === 0) {
-    throw new UsageError(
-      `environment "${env}" was not found: no SSM parameters under ${parameterPrefix(env)} in this region ` +
-        `(deploy it first, or check the region)`,
-    );
-  }
-  const result = envFactsFromParameters(env, parameters);
-  if (!result.ok) {
-    const [first, ...rest] = result.problems;
-    const more = rest.length > 0 ? ` (and ${rest.length} more)` : '';
-    throw new UsageError(`environment "${env}" is incomplete: ${first}${more}; deploy it again`, [...result.problems]);
-  }
-  return result.facts;
-}
+/** The facts of `env`, or a UsageError: `requireEnvFacts`, under the name cli/run/where.ts imports. */
+export { requireEnvFacts as readEnvFacts } from '../aws/environments';
 
 /** Ids of the running instances tagged `loadfarm:env=<env>`, sorted. */
 async function runningInstances(ec2: EC2Client, env: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { attachData, type DataSet } from '../../worker/data/set';
 import { setMaxListeners } from 'node:events';
-import { Agent } from 'undici';
+import { createHttpDispatcher } from '../../worker/protocols/http-dispatcher';
 import { VirtualUser, recordJourneyFailure } from '../../worker/engine/user';
 import { HealthMonitor } from '../../worker/metrics/health';
 import { Recorder } from '../../worker/metrics/recorder';
@@ -51,7 +51,7 @@ export async function runOnce(scenario: Scenario, target: string, params: Record
   const { windowMs, cutMs } = onceBounds(scenario, o);
   const recorder = new Recorder(0);
   const health = new HealthMonitor();
-  const dispatcher = new Agent({ keepAliveTimeout: 1000 });
+  const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder, keepAliveTimeoutMs: 1000 });
   const journeys: [string, UserFn][] = scenario.user ? [['user', scenario.user]] : (scenario.flows ?? []).map((f) => [f.name, f.user]);
   const results: OnceResult['journeys'] = [];
   for (const [name, fn] of journeys) {

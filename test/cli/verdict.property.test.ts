@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { Agent } from 'undici';
+import { createHttpDispatcher } from '../../worker/protocols/http-dispatcher';
 import { Engine } from '../../worker/engine/engine';
 import { Recorder } from '../../worker/metrics/recorder';
 import { splitLoad } from '../../worker/plan/split';
@@ -56,7 +56,7 @@ async function runMix(mix: { outcome: Outcome; check: boolean }[], errorsRate: s
   const plan = makePlan({ runId: 'prop', scenario, scenarioFile: 'mix.ts', target: server.url, workers: 1, staggerMs: 0, seed: 1, intervalMs: 1000 });
   const recorder = new Recorder(0);
   const cut = new AbortController();
-  const dispatcher = new Agent({ keepAliveTimeout: 1000 });
+  const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder, keepAliveTimeoutMs: 1000 });
   const runtime: Runtime = { worker: 0, target: server.url, recorder, signal: cut.signal, dispatcher, params: {}, timeoutMs: 1000, sourceAddress: () => undefined };
   const engine = new Engine({ scenario, share: splitLoad(scenario.load, 1)[0].load, identity: { first: 0, count: mix.length }, seed: 1, runtime, graceMs: 3000, cut: () => cut.abort() });
   await engine.run();

@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import { createHttpDispatcher } from '../../worker/protocols/http-dispatcher';
 import type { Runtime } from '../../worker/engine/scope';
 import { VirtualUser } from '../../worker/engine/user';
 import { decodeHistogram } from '../../worker/metrics/histogram';
@@ -47,7 +47,7 @@ export const QUIET_HEALTH: Health = { cpuPct: 0, loopLagP99Ms: 0, loopLagMaxMs: 
 export function createTestRuntime(options: TestRuntimeOptions = {}): TestRuntime {
   const recorder = new Recorder(options.worker ?? 0);
   const controller = new AbortController();
-  const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
+  const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder, keepAliveTimeoutMs: 10_000 });
   const runtime: Runtime = {
     worker: options.worker ?? 0,
     target: options.target ?? 'http://127.0.0.1:1',

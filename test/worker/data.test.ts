@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Agent } from 'undici';
+import { createHttpDispatcher } from '../../worker/protocols/http-dispatcher';
 import { csv, ndjson } from '../../worker/data/define';
 import { openWorkerData } from '../../worker/data/open';
 import { parseCsvRecord } from '../../worker/data/records';
@@ -21,7 +21,7 @@ import { validateScenario } from '../../worker/scenario/validate';
 import { rmTemp, tempDir } from '../helpers/cli';
 
 let dir: string;
-const dispatcher = new Agent();
+const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder: new Recorder(0) });
 beforeAll(() => (dir = tempDir('loadfarm-data-unit-')));
 afterAll(async () => {
   rmTemp(dir);

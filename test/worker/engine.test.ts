@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import { createHttpDispatcher } from '../../worker/protocols/http-dispatcher';
 import { Engine, backoffMs, closedBackoff } from '../../worker/engine/engine';
 import { ArrivalSchedule } from '../../worker/engine/schedule';
 import { Recorder } from '../../worker/metrics/recorder';
@@ -18,7 +18,7 @@ function runtime(recorder: Recorder, cut: AbortController): Runtime {
     target: 'http://127.0.0.1:9',
     recorder,
     signal: cut.signal,
-    dispatcher: new Agent(),
+    dispatcher: createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder }),
     params: {},
     timeoutMs: 1000,
     sourceAddress: () => undefined,
@@ -122,7 +122,7 @@ describe('Engine, open model', () => {
     });
     const recorder = new Recorder(0);
     const cut = new AbortController();
-    const dispatcher = new Agent();
+    const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder });
     const scenario = defineScenario({
       name: 't',
       load: { phases: [{ duration: '300ms', arrivalRate: 20 }] },
@@ -208,6 +208,50 @@ describe('Engine, closed model', () => {
     // User 0 runs ~600 ms of 50 ms iterations; user 3 starts 300 ms later.
     expect(iterations.get(0)!).toBeGreaterThanOrEqual(8);
     expect(iterations.get(3)!).toBeLessThan(iterations.get(0)!);
+  });
+
+  it('users looping requests back to back each keep one keep-alive connection: the server accepts as many as there are users', async () => {
+    let requests = 0;
+    const server = await startHttpServer((_req, res) => {
+      requests++;
+      res.end('ok');
+    });
+    const recorder = new Recorder(0);
+    const cut = new AbortController();
+    const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder });
+    const scenario = defineScenario({
+      name: 't',
+      load: { users: 5, duration: '400ms' },
+      async user(u: User) {
+        await u.http.get('/');
+      },
+    });
+    const rt = { ...runtime(recorder, cut), target: server.url, dispatcher };
+    const engine = new Engine({ scenario, share: splitLoad(scenario.load, 1)[0].load, identity: { first: 0, count: 5 }, seed: 1, runtime: rt, graceMs: 1000, cut: () => cut.abort() });
+    await engine.run();
+    const snapshot = recorder.cut(health, true);
+    await dispatcher.destroy();
+    await server.close();
+    expect(requests).toBeGreaterThan(50);
+    expect(snapshot.ops).toBe(requests);
+    expect(server.accepted).toBe(5);
+    expect(snapshot.counters['http.connections']).toBe(server.accepted);
+  });
+
+  it('a journey that awaits nothing still lets timers run, and the load ends on time', async () => {
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const t0 = performance.now();
+    const { snapshot } = await runShare({
+      load: { users: 3, duration: '300ms', backoff: false },
+      async user(u: User) {
+        u.count('spins');
+      },
+    });
+    clearInterval(ticker);
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(ticks).toBeGreaterThanOrEqual(5);
+    expect(snapshot.counters.spins).toBeGreaterThan(100);
   });
 
   it('a journey that throws is counted once by code and the user goes on', async () => {

@@ -6,6 +6,7 @@ import type { Scenario, UserFn } from '../scenario/types';
 import { parseDuration } from '../scenario/duration';
 import { StopError } from '../protocols/errors';
 import { onAbort } from './abort';
+import { nextTurn, turnNow } from './turns';
 import { runSearch, type SearchEnd, type SearchPort, type SearchRunProps } from './search';
 
 /** How long cut users get to unwind before the engine reports the end anyway, ms. */
@@ -206,6 +207,7 @@ export class Engine {
       let failedInARow = 0;
       try {
         do {
+          const startedIn = turnNow();
           let threw = false;
           try {
             await journey(user);
@@ -220,10 +222,10 @@ export class Engine {
           if (!loop) break;
           failedInARow = threw ? failedInARow + 1 : 0;
           const pause = backoffMs(this.backoff, failedInARow);
-          // A pause after a failed iteration; otherwise a yield to the event loop, so that a
-          // journey that ends at once cannot starve timers.
+          // A pause after a failed iteration; otherwise, for an iteration that never left its
+          // event-loop turn, a yield, so that a journey that ends at once cannot starve timers.
           if (pause > 0) await this.pauseUntil(Math.min(pause, endAt - performance.now()));
-          else await new Promise<void>((r) => setImmediate(r));
+          else if (turnNow() === startedIn) await nextTurn();
         } while (loop && !this.stopped && performance.now() < endAt && !runtime.signal.aborted && keepGoing());
       } finally {
         runtime.recorder.userEnded();

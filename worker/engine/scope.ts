@@ -1,7 +1,7 @@
 import { errorCode, isGeneratorCode, LoadError, StopError } from '../protocols/errors';
 import type { Recorder } from '../metrics/recorder';
 import type { RawEventSink } from '../metrics/raw-events';
-import type { Dispatcher } from 'undici';
+import type { HttpDispatcher } from '../protocols/http-dispatcher';
 
 /** Error code of an operation in flight when its user was cut at the grace deadline. */
 export const CUT_IN_FLIGHT = 'CUT_IN_FLIGHT';
@@ -14,7 +14,7 @@ export interface Runtime {
   /** Aborted when users in flight must be cut (grace over, hard stop). */
   readonly signal: AbortSignal;
   /** The worker's keep-alive HTTP dispatcher. */
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: HttpDispatcher;
   /** The run's `--param KEY=VALUE` pairs. */
   readonly params: Readonly<Record<string, string>>;
   /** Default per-request timeout for protocol operations, ms. */

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { UserScope } from '../engine/scope';
 import { arm, Deadline, disarm } from './deadlines';
 import { LoadError } from './errors';
-import { afterTurn, type AfterTurn } from './next-turn';
+import { release, type Slot, type SlotHandler } from './http-dispatcher';
 import type { HttpResponse } from './http';
 import { Response } from './http-response';
 
@@ -17,11 +17,12 @@ import { Response } from './http-response';
  * - A failure (refused, reset, timeout) is recorded once by code through `scope.fail`, and the
  *   promise rejects with its LoadError; body bytes received before it count as received, and the
  *   request's bytes as sent once the response had begun.
- * - The response is handed to the scenario one event-loop turn after it completed (next-turn.ts):
- *   by then undici has put the keep-alive socket back in its pool, so a user's next request
- *   reuses it. The time was taken before that turn.
+ * - Its connection slot (http-dispatcher.ts) is released when undici is finished with it
+ *   (`onComplete`, `onError`), before the response reaches the scenario, so that the user's next
+ *   request goes to the same connection.
  */
-export class Exchange extends Deadline implements Dispatcher.DispatchHandler, AfterTurn {
+export class Exchange extends Deadline implements SlotHandler {
+  slot: Slot | undefined = undefined;
   readonly promise: Promise<HttpResponse>;
   private resolve!: (r: HttpResponse) => void;
   private reject!: (e: unknown) => void;
@@ -36,7 +37,6 @@ export class Exchange extends Deadline implements Dispatcher.DispatchHandler, Af
   private first: Buffer | undefined = undefined;
   private chunks: Buffer[] | undefined = undefined;
   private received = 0;
-  private response: Response | undefined = undefined;
 
   constructor(
     private readonly scope: UserScope,
@@ -80,6 +80,7 @@ export class Exchange extends Deadline implements Dispatcher.DispatchHandler, Af
   }
 
   onComplete(): void {
+    release(this);
     if (this.done) return;
     this.done = true;
     disarm(this);
@@ -88,17 +89,13 @@ export class Exchange extends Deadline implements Dispatcher.DispatchHandler, Af
     const expect = this.expect;
     const ok = expect === undefined ? status < 400 : typeof expect === 'number' ? status === expect : expect.includes(status);
     const timeMs = this.scope.ok(this.metric, this.start, this.sent, body.length, ok ? undefined : `HTTP ${status}`);
-    this.response = new Response(status, this.rawHeaders, body, timeMs, ok);
+    const response = new Response(status, this.rawHeaders, body, timeMs, ok);
     this.first = this.chunks = this.rawHeaders = undefined;
-    afterTurn(this);
-  }
-
-  afterTurn(): void {
-    this.resolve(this.response!);
-    this.response = undefined;
+    this.resolve(response);
   }
 
   onError(err: Error): void {
+    release(this);
     if (this.done) return;
     this.failWith(err);
   }

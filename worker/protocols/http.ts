@@ -3,6 +3,7 @@ import { parseDuration, type Duration } from '../scenario/duration';
 import type { Runtime, UserScope } from '../engine/scope';
 import { LoadError } from './errors';
 import { Exchange } from './http-exchange';
+import type { Slot } from './http-dispatcher';
 
 export interface HttpRequestOptions {
   headers?: Record<string, string>;
@@ -33,7 +34,7 @@ export interface HttpResponse {
 }
 
 /**
- * `u.http`: keep-alive HTTP/1.1 through the worker's shared undici dispatcher. Each call records
+ * `u.http`: keep-alive HTTP/1.1 through the worker's shared dispatcher (http-dispatcher.ts). Each call records
  * `http.<METHOD> <path or name>` (ms), payload bytes, and, for a status that is not expected, an
  * error `HTTP <status>`; the response is still returned. A network failure (refused, reset,
  * timeout) is recorded by code and thrown as a LoadError, which ends the user's journey unless
@@ -107,6 +108,8 @@ export function createHttpClient(scope: UserScope): HttpClient {
   const rt = scope.runtime;
   const base = rt.target.startsWith('http') ? rt.target : undefined;
   const targets = targetsOf(rt);
+  /** The connection of this user's previous request: its next one goes there when it is free. */
+  let pin: Slot | undefined;
 
   function resolve(url: string): Target | undefined {
     let t = targets.get(url);
@@ -166,7 +169,8 @@ export function createHttpClient(scope: UserScope): HttpClient {
     // can fire up to half a second EARLY (its fast timers start from a clock updated every 499 ms),
     // and bodyTimeout is per chunk: they stay only as a backstop, set well past the deadline.
     const x = new Exchange(scope, metric, m, t.href, sent, options?.expect, timeoutMs);
-    rt.dispatcher.dispatch(opts, x);
+    rt.dispatcher.dispatch(opts, x, pin);
+    if (x.slot !== undefined) pin = x.slot;
     return x.promise;
   }
 

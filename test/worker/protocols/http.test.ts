@@ -409,6 +409,54 @@ describe('u.http: connections and bytes equal what the server counted', () => {
     }
   });
 
+  test('with a connection limit, requests beyond it wait for a free connection (first come, first served): the server never sees more', async () => {
+    let open = 0;
+    let peak = 0;
+    let requests = 0;
+    const server = await startHttpServer((_req, res) => {
+      requests++;
+      setTimeout(() => res.end('ok'), 20);
+    });
+    rt = createTestRuntime({ target: server.url });
+    const dispatcher = createHttpDispatcher({ connections: 2, sourceAddress: () => undefined, recorder: rt.recorder, keepAliveTimeoutMs: 10_000 });
+    const runtime: Runtime = { ...rt.runtime, dispatcher };
+    const probe = setInterval(() => {
+      open = server.accepted - server.closed;
+      peak = Math.max(peak, open);
+    }, 2);
+    try {
+      const order: number[] = [];
+      await Promise.all([1, 2, 3, 4, 5, 6].map(async (id) => {
+        const u = new VirtualUser(id, runtime, 1, 0);
+        for (let i = 0; i < 3; i++) await u.http.get('/');
+        order.push(id);
+      }));
+      const snap = rt.snapshot();
+      expect(requests).toBe(18);
+      expect(snap.ops).toBe(18);
+      expect(snap.errors).toEqual({});
+      expect(server.accepted).toBe(2);
+      expect(peak).toBeLessThanOrEqual(2);
+      expect(snap.counters['http.connections']).toBe(2);
+      expect(order).toHaveLength(6);
+    } finally {
+      clearInterval(probe);
+      await dispatcher.destroy();
+    }
+  });
+
+  test('after destroy(), a request fails at once with a code and no connection is opened', async () => {
+    const server = await startHttpServer((_req, res) => res.end('ok'));
+    rt = createTestRuntime({ target: server.url });
+    const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder: rt.recorder });
+    await dispatcher.destroy();
+    const u = new VirtualUser(1, { ...rt.runtime, dispatcher }, 1, 0);
+    const err = await u.http.get('/').catch((e: unknown) => e);
+    expect((err as LoadError).code).toBe('UND_ERR_DESTROYED');
+    expect(server.accepted).toBe(0);
+    expect(rt.snapshot().errors).toEqual({ UND_ERR_DESTROYED: 1 });
+  });
+
   test.each(['reset', 'close'] as const)('a response cut mid-body (%s): the body bytes that arrived count as received, the request as sent', async (how) => {
     let requestBytes = 0;
     let bodyBytesSent = 0;

@@ -9,6 +9,7 @@ import { evaluateThresholds } from './thresholds';
 import { parseThreshold } from '../../worker/scenario/thresholds';
 import { workerDeadline } from '../run/deadline';
 import { STOPPED_WARNING } from './status';
+import { meanOf } from './mean';
 import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
 import type { Unusable } from '../merge/reader';
 import { CUT_IN_FLIGHT } from '../../worker/engine/scope';
@@ -216,7 +217,7 @@ function stats(h: Histogram, durationS: number, saturatedCount: number): MetricS
     count: h.totalCount,
     rate: durationS > 0 ? Math.round((h.totalCount / durationS) * 100) / 100 : 0,
     min: ms(h.minNonZeroValue),
-    mean: ms(h.mean),
+    mean: ms(meanOf(h)),
     p50: ms(h.getValueAtPercentile(50)),
     p90: ms(h.getValueAtPercentile(90)),
     p95: ms(h.getValueAtPercentile(95)),

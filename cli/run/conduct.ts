@@ -117,7 +117,8 @@ export async function conductRun(o: ConductOptions): Promise<Report> {
       plan,
       scenarioCode: o.prepared.code,
       command,
-      onProgress: o.onSnapshots ? undefined : (view) => live.update(progressLine(view)),
+      // -q shows no progress line: no view is made (its p99 decodes every new snapshot's histograms).
+      onProgress: o.onSnapshots || o.output.quiet ? undefined : (view) => live.update(progressLine(view)),
       onSnapshots: o.onSnapshots ? (fresh) => o.onSnapshots!(fresh, (line) => live.note(line)) : undefined,
       onSchedule: o.onSchedule ? (workers, starting) => o.onSchedule!(runId, fleet, workers, starting) : undefined,
       leaveSignal: o.leaveSignal,

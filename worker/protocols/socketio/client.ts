@@ -3,51 +3,59 @@ import { parseDuration } from '../../scenario/duration';
 import { LoadError } from '../errors';
 import type { UserScope } from '../../engine/scope';
 import { Connection } from './connection';
+import { Opening } from './opening';
 import type { SocketIoClient, SocketIoConnection, SocketIoConnectOptions } from './types';
 
 const INBOX_DEFAULT = 100;
 
 const ORIGIN_SCHEMES: Record<string, string> = { 'http:': 'http:', 'ws:': 'http:', 'https:': 'https:', 'wss:': 'https:' };
 
+/** `u.socketio` of one user: its methods are shared by every user (no closure per user). */
+class Client implements SocketIoClient {
+  constructor(private readonly scope: UserScope) {}
+
+  connect(url?: string, options: SocketIoConnectOptions = {}): Promise<SocketIoConnection> {
+    const scope = this.scope;
+    const rt = scope.runtime;
+    const start = scope.begin();
+    let target: URL;
+    try {
+      target = new URL(url ?? rt.target, rt.target);
+    } catch (err) {
+      return Promise.reject(scope.fail(new LoadError('EINVALIDURL', `not a URL: ${url ?? rt.target}`, false, { cause: err }), 'socketio connect'));
+    }
+    const scheme = ORIGIN_SCHEMES[target.protocol];
+    if (scheme === undefined) {
+      return Promise.reject(scope.fail(new LoadError('EINVALIDURL', `expected http(s):// or ws(s)://, received ${target.href}`, false), 'socketio connect'));
+    }
+    const origin = `${scheme}//${target.host}`;
+    const ns = options.namespace ?? target.pathname;
+    const namespace = ns === '' ? '/' : ns.startsWith('/') ? ns : `/${ns}`;
+    const query = target.search === '' ? options.query : { ...Object.fromEntries(target.searchParams), ...options.query };
+    const timeoutMs = parseDuration(options.timeout) ?? rt.timeoutMs;
+    const managerOptions: Partial<ManagerOptions> & { localAddress?: string } = {
+      path: options.path ?? '/socket.io',
+      transports: options.transports ?? ['websocket'],
+      query,
+      extraHeaders: options.headers,
+      reconnection: false,
+      autoConnect: false,
+      // Our timer covers the transport handshake and the namespace CONNECT; `false` turns the
+      // Manager's own (handshake only, reported by message) off.
+      timeout: false as unknown as number,
+      perMessageDeflate: (options.compress ? { threshold: 1024 } : false) as { threshold: number },
+      localAddress: rt.sourceAddress(),
+    };
+    return new Promise<SocketIoConnection>((resolve, reject) => {
+      const opening = new Opening(start, timeoutMs, resolve, reject);
+      const conn = new Connection(scope, `socketio ${origin}${namespace}`, origin, namespace, options.auth, managerOptions, options.inbox ?? INBOX_DEFAULT, opening);
+      // Tracked while connecting too, so that a user cut mid-handshake leaves nothing open.
+      scope.track(conn);
+      conn.open();
+    });
+  }
+}
+
 export function createSocketIoClient(scope: UserScope): SocketIoClient {
-  const rt = scope.runtime;
-  return {
-    connect(url?: string, options: SocketIoConnectOptions = {}): Promise<SocketIoConnection> {
-      const start = scope.begin();
-      let target: URL;
-      try {
-        target = new URL(url ?? rt.target, rt.target);
-      } catch (err) {
-        return Promise.reject(scope.fail(new LoadError('EINVALIDURL', `not a URL: ${url ?? rt.target}`, false, { cause: err }), 'socketio connect'));
-      }
-      const scheme = ORIGIN_SCHEMES[target.protocol];
-      if (scheme === undefined) {
-        return Promise.reject(scope.fail(new LoadError('EINVALIDURL', `expected http(s):// or ws(s)://, received ${target.href}`, false), 'socketio connect'));
-      }
-      const origin = `${scheme}//${target.host}`;
-      const ns = options.namespace ?? target.pathname;
-      const namespace = ns === '' ? '/' : ns.startsWith('/') ? ns : `/${ns}`;
-      const query = target.search === '' ? options.query : { ...Object.fromEntries(target.searchParams), ...options.query };
-      const timeoutMs = parseDuration(options.timeout) ?? rt.timeoutMs;
-      const managerOptions: Partial<ManagerOptions> & { localAddress?: string } = {
-        path: options.path ?? '/socket.io',
-        transports: options.transports ?? ['websocket'],
-        query,
-        extraHeaders: options.headers,
-        reconnection: false,
-        autoConnect: false,
-        // Our timer covers the transport handshake and the namespace CONNECT; `false` turns the
-        // Manager's own (handshake only, reported by message) off.
-        timeout: false as unknown as number,
-        perMessageDeflate: (options.compress ? { threshold: 1024 } : false) as { threshold: number },
-        localAddress: rt.sourceAddress(),
-      };
-      return new Promise<SocketIoConnection>((resolve, reject) => {
-        const conn = new Connection(scope, `socketio ${origin}${namespace}`, origin, namespace, options.auth, managerOptions, options.inbox ?? INBOX_DEFAULT, { start, resolve, reject });
-        // Tracked while connecting too, so that a user cut mid-handshake leaves nothing open.
-        scope.track(conn);
-        conn.open(timeoutMs);
-      });
-    },
-  };
+  return new Client(scope);
 }

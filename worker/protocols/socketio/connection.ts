@@ -4,28 +4,14 @@ import { LoadError, StopError } from '../errors';
 import type { Resource, UserScope } from '../../engine/scope';
 import { DISCONNECT_CODES, transportCode } from './codes';
 import { emitMetric, receivedMetric } from './names';
+import { arm, disarm } from '../deadlines';
+import { Opening, type OpeningOwner } from './opening';
+import { Waiter, type WaiterOwner } from './waiter';
 import type { SocketIoAckOptions, SocketIoArgs, SocketIoConnection, SocketIoWaitOptions } from './types';
 
 function payloadBytes(data: unknown): number {
   if (typeof data === 'string') return Buffer.byteLength(data);
   return (data as { byteLength?: number } | null)?.byteLength ?? 0;
-}
-
-export interface Opening {
-  start: number;
-  timer?: NodeJS.Timeout;
-  resolve: (conn: SocketIoConnection) => void;
-  reject: (err: Error) => void;
-}
-
-interface Waiter {
-  event: string;
-  predicate: ((...args: any[]) => boolean) | undefined;
-  metric: string;
-  start: number;
-  resolve: (args: any[]) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 const CONNECTING = 0;
@@ -35,17 +21,51 @@ const CLOSED = 2;
 /** Destroyed at the user's end: pending operations end with StopError. */
 const STOPPED = 3;
 
-export class Connection implements SocketIoConnection, Resource {
+/**
+ * The connection a socket.io Socket (or its Engine.IO socket) belongs to, read by the shared
+ * listeners below: the emitters call them with `this` set to themselves, so a connection adds no
+ * closure of its own to either.
+ */
+const kConnection = Symbol('loadfarm connection');
+type Owned = { [kConnection]?: Connection };
+
+function onSocketConnect(this: Owned): void {
+  this[kConnection]?.connected();
+}
+
+function onSocketConnectError(this: Owned, err: Error): void {
+  this[kConnection]?.connectError(err);
+}
+
+function onSocketDisconnect(this: Owned, reason: string, description?: unknown): void {
+  this[kConnection]?.disconnected(reason, description);
+}
+
+function onSocketEvent(this: Owned, event: string, ...args: SocketIoArgs): void {
+  this[kConnection]?.received(event, args);
+}
+
+function onEngineData(this: Owned, data: unknown): void {
+  this[kConnection]?.scope.runtime.recorder.bytes(0, payloadBytes(data));
+}
+
+function onEnginePacketCreate(this: Owned, packet: { type: string; data?: unknown }): void {
+  if (packet.type === 'message') this[kConnection]?.scope.runtime.recorder.bytes(payloadBytes(packet.data), 0);
+}
+
+export class Connection implements SocketIoConnection, Resource, OpeningOwner, WaiterOwner {
   readonly socket: Socket;
   private state = CONNECTING;
   private opening: Opening | undefined;
+  /** Made on the first wait that has to wait: an idle connection holds none. */
   private waiters: Waiter[] | undefined;
+  /** Made when an event is first kept: an idle connection holds none. */
   private inbox: Map<string, SocketIoArgs[]> | undefined;
   private lastEmit = 0;
   private closeError: LoadError | undefined;
 
   constructor(
-    private readonly scope: UserScope,
+    /** @internal */ readonly scope: UserScope,
     /** `socketio <origin><namespace>`, for error messages. */
     private readonly label: string,
     origin: string,
@@ -56,22 +76,26 @@ export class Connection implements SocketIoConnection, Resource {
     opening: Opening,
   ) {
     this.opening = opening;
+    opening.owner = this;
     // One Manager per connection (what io()'s forceNew/multiplex: false give), no reconnection.
-    this.socket = new Manager(origin, managerOptions).socket(namespace, auth ? { auth } : {});
-    this.socket.on('connect', this.onConnect);
-    this.socket.on('connect_error', this.onConnectError);
-    this.socket.on('disconnect', this.onDisconnect);
-    this.socket.onAny(this.onEvent);
+    const socket = new Manager(origin, managerOptions).socket(namespace, auth ? { auth } : {});
+    this.socket = socket;
+    (socket as Owned)[kConnection] = this;
+    socket.on('connect', onSocketConnect);
+    socket.on('connect_error', onSocketConnectError);
+    socket.on('disconnect', onSocketDisconnect);
+    socket.onAny(onSocketEvent);
   }
 
-  /** Starts the handshake; fails it with ETIMEDOUT unless the namespace connects within `timeoutMs`. */
-  open(timeoutMs: number): void {
-    this.opening!.timer = setTimeout(() => this.failOpening(new LoadError('ETIMEDOUT', `not connected within ${timeoutMs} ms`, false)), timeoutMs);
+  /** Starts the handshake; fails it with ETIMEDOUT unless the namespace connects within the opening's timeout. */
+  open(): void {
+    arm(this.opening!, this.opening!.timeoutMs);
     this.socket.connect();
     // The Engine.IO socket exists once connect() has opened the Manager.
     const engine = this.socket.io.engine;
-    engine.on('data', this.onData);
-    engine.on('packetCreate', this.onPacketCreate);
+    (engine as unknown as Owned)[kConnection] = this;
+    engine.on('data', onEngineData);
+    engine.on('packetCreate', onEnginePacketCreate);
   }
 
   get id() {
@@ -82,39 +106,47 @@ export class Connection implements SocketIoConnection, Resource {
     return this.state === OPEN && this.socket.connected;
   }
 
-  private onConnect = () => {
+  /** @internal The namespace connected. */
+  connected(): void {
     const o = this.opening;
     if (o === undefined) return;
     this.opening = undefined;
-    clearTimeout(o.timer);
+    disarm(o);
     this.state = OPEN;
     // Needed only while opening: an idle connection keeps as few listeners as it can.
-    this.socket.off('connect', this.onConnect);
-    this.socket.off('connect_error', this.onConnectError);
+    this.socket.off('connect', onSocketConnect);
+    this.socket.off('connect_error', onSocketConnectError);
     this.scope.ok('socketio.connect', o.start);
     this.scope.runtime.recorder.connectionOpened();
     o.resolve(this);
-  };
+  }
 
-  private onConnectError = (err: Error) => {
+  /** @internal */
+  connectError(err: Error): void {
     const code = transportCode(err) ?? 'SOCKETIO_CONNECT_ERROR';
     // A middleware's rejection carries the server's message; a transport failure, its own and the cause's.
     const cause = (err as { description?: { error?: { message?: string } } }).description?.error?.message;
     this.failOpening(new LoadError(code, cause ? `${err.message}: ${cause}` : String(err.message ?? err), false, { cause: err }));
-  };
+  }
+
+  /** @internal */
+  openTimedOut(timeoutMs: number): void {
+    this.failOpening(new LoadError('ETIMEDOUT', `not connected within ${timeoutMs} ms`, false));
+  }
 
   private failOpening(err: Error) {
     const o = this.opening;
     if (o === undefined) return;
     this.opening = undefined;
-    clearTimeout(o.timer);
+    disarm(o);
     this.state = CLOSED;
     this.scope.untrack(this);
     this.socket.disconnect(); // closes the Manager and its transport, whatever stage they reached
     o.reject(this.scope.fail(err, `${this.label} connect`));
   }
 
-  private onDisconnect = (reason: string, description?: unknown) => {
+  /** @internal */
+  disconnected(reason: string, description?: unknown): void {
     if (this.opening !== undefined) {
       this.failOpening(new LoadError(DISCONNECT_CODES[reason] ?? 'ECONNRESET', `closed before the namespace connected (${reason})`, false));
       return;
@@ -127,7 +159,7 @@ export class Connection implements SocketIoConnection, Resource {
     this.scope.untrack(this);
     const code = (reason === 'transport error' ? transportCode(description) : undefined) ?? DISCONNECT_CODES[reason] ?? 'ECONNRESET';
     this.close(new LoadError(code, `disconnected by the server (${reason})`, false));
-  };
+  }
 
   /** Fails every pending wait with `err`; acks are failed by socket.io right after (see `ack`). */
   private close(err: LoadError) {
@@ -136,12 +168,23 @@ export class Connection implements SocketIoConnection, Resource {
     if (waiters === undefined) return;
     this.waiters = undefined;
     for (const w of waiters) {
-      clearTimeout(w.timer);
+      disarm(w);
       w.reject(this.scope.fail(err, `${this.label} ${w.metric}`));
     }
   }
 
-  private onEvent = (event: string, ...args: SocketIoArgs) => {
+  /** @internal A wait's deadline passed. */
+  timedOut(w: Waiter): void {
+    const waiters = this.waiters;
+    if (waiters !== undefined) {
+      const i = waiters.indexOf(w);
+      if (i !== -1) waiters.splice(i, 1);
+    }
+    w.reject(this.scope.fail(new LoadError('ETIMEDOUT', `no matching '${w.event}' within ${w.timeoutMs} ms`, false), `${this.label} ${w.metric}`));
+  }
+
+  /** @internal An event from the server. */
+  received(event: string, args: SocketIoArgs): void {
     this.scope.runtime.recorder.count(receivedMetric(event));
     const waiters = this.waiters;
     if (waiters !== undefined) {
@@ -154,13 +197,13 @@ export class Connection implements SocketIoConnection, Resource {
         } catch (err) {
           // A predicate that throws fails its own wait, not the connection.
           waiters.splice(i--, 1);
-          clearTimeout(w.timer);
+          disarm(w);
           w.reject(this.scope.fail(err, `${this.label} ${w.metric}`));
           continue;
         }
         if (matched) {
           waiters.splice(i, 1);
-          clearTimeout(w.timer);
+          disarm(w);
           this.scope.ok(w.metric, w.start);
           w.resolve(args);
           return;
@@ -176,15 +219,7 @@ export class Connection implements SocketIoConnection, Resource {
       this.scope.runtime.recorder.count('socketio.inbox_dropped');
     }
     queue.push(args);
-  };
-
-  private onData = (data: unknown) => {
-    this.scope.runtime.recorder.bytes(0, payloadBytes(data));
-  };
-
-  private onPacketCreate = (packet: { type: string; data?: unknown }) => {
-    if (packet.type === 'message') this.scope.runtime.recorder.bytes(payloadBytes(packet.data), 0);
-  };
+  }
 
   private closedError(): LoadError {
     return this.closeError ?? new LoadError('ECONNRESET', 'the connection is closed', false);
@@ -247,22 +282,14 @@ export class Connection implements SocketIoConnection, Resource {
     if (this.state === STOPPED) return Promise.reject(new StopError());
     if (this.state !== OPEN) return Promise.reject(this.scope.fail(this.closedError(), `${this.label} ${metric}`));
     const timeoutMs = parseDuration(options.timeout) ?? this.scope.runtime.timeoutMs;
-    return new Promise<A>((resolve, reject) => {
-      const waiter: Waiter = {
-        event,
-        predicate: predicate as Waiter['predicate'],
-        metric,
-        start,
-        resolve: resolve as Waiter['resolve'],
-        reject,
-        timer: setTimeout(() => {
-          const waiters = this.waiters!;
-          waiters.splice(waiters.indexOf(waiter), 1);
-          reject(this.scope.fail(new LoadError('ETIMEDOUT', `no matching '${event}' within ${timeoutMs} ms`, false), `${this.label} ${metric}`));
-        }, timeoutMs),
-      };
-      (this.waiters ??= []).push(waiter);
+    const waiter = new Waiter(this, event, predicate as Waiter['predicate'], metric, start, timeoutMs);
+    const promise = new Promise<A>((resolve, reject) => {
+      waiter.resolve = resolve as Waiter['resolve'];
+      waiter.reject = reject;
     });
+    (this.waiters ??= []).push(waiter);
+    arm(waiter, timeoutMs);
+    return promise;
   }
 
   request<A extends SocketIoArgs>(
@@ -308,7 +335,7 @@ export class Connection implements SocketIoConnection, Resource {
     const o = this.opening;
     if (o !== undefined) {
       this.opening = undefined;
-      clearTimeout(o.timer);
+      disarm(o);
       this.state = STOPPED;
       this.socket.disconnect();
       o.reject(this.scope.abandon(`${this.label} connect`));
@@ -321,7 +348,7 @@ export class Connection implements SocketIoConnection, Resource {
       this.waiters = undefined;
       // A wait in flight when the run cuts its user counts as CUT_IN_FLIGHT; at a user's own end, nothing.
       if (waiters !== undefined) for (const w of waiters) {
-        clearTimeout(w.timer);
+        disarm(w);
         w.reject(this.scope.abandon(`${this.label} socketio wait`));
       }
     }

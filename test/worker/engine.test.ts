@@ -254,6 +254,26 @@ describe('Engine, closed model', () => {
     expect(snapshot.counters.spins).toBeGreaterThan(100);
   });
 
+  it('users due at once are started in slices: a timer due during the start runs before the last user starts', async () => {
+    let startedWhenTimerRan = -1;
+    let started = 0;
+    setTimeout(() => (startedWhenTimerRan = started), 5);
+    await runShare({
+      load: { users: 4000, duration: '200ms', backoff: false },
+      async user(u: User) {
+        if (u.iteration > 0) return u.think(u.endsIn() / 1000);
+        started++;
+        // Some synchronous work per user start, as a dial does.
+        let x = 0;
+        for (let i = 0; i < 2000; i++) x += Math.sqrt(i);
+        u.vars.x = x;
+      },
+    });
+    expect(started).toBe(4000);
+    expect(startedWhenTimerRan).toBeGreaterThan(0);
+    expect(startedWhenTimerRan).toBeLessThan(4000);
+  });
+
   it('a journey that throws is counted once by code and the user goes on', async () => {
     const { snapshot } = await runShare({
       load: { users: 1, duration: '300ms', backoff: false },

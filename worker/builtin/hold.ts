@@ -48,20 +48,25 @@ export function holdScenario(o: HoldOptions): Scenario {
       u.count('hold.dials');
       const conn: TcpConnection | WsConnection = isWs ? await u.ws.connect(o.target) : await u.tcp.connect(o.target);
       u.count('hold.established');
+      // Closed by the other side while held: counted when it happens; the user then waits to the
+      // end all the same, so that a closed-model loop does not redial (this test counts, it does not retry).
       let closedByPeer = false;
-      const dropped = new Promise<void>((resolve) => {
-        conn.socket.once('close', () => {
-          closedByPeer = true;
-          resolve();
-        });
-      });
-      await Promise.race([u.think(u.endsIn() / 1000), dropped]);
-      u.check('held until the end', !closedByPeer);
-      if (closedByPeer) {
+      const dropped = () => {
+        closedByPeer = true;
+        u.check('held until the end', false);
         u.count('hold.dropped');
-        // Keep the slot busy so a closed-model loop does not redial: this test counts, it does not retry.
+      };
+      conn.socket.once('close', dropped);
+      try {
         await u.think(u.endsIn() / 1000);
-      } else await conn.close();
+      } finally {
+        // Our own close (at the end, or when the user is cut) is no drop.
+        if (!closedByPeer) conn.socket.off('close', dropped);
+      }
+      if (!closedByPeer) {
+        u.check('held until the end', true);
+        await conn.close();
+      }
     },
   });
 }

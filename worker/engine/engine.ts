@@ -9,6 +9,9 @@ import { onAbort } from './abort';
 import { nextTurn, turnNow } from './turns';
 import { runSearch, type SearchEnd, type SearchPort, type SearchRunProps } from './search';
 
+/** Longest stretch of user starts without a yield to the event loop, ms. */
+const LAUNCH_SLICE_MS = 10;
+
 /** How long cut users get to unwind before the engine reports the end anyway, ms. */
 const CUT_WAIT_MS = 2000;
 
@@ -186,10 +189,20 @@ export class Engine {
     const t0 = performance.now();
     const endAt = t0 + share.durationMs;
     this.loadEndsAt = endAt;
+    let sliceFrom = t0;
     for (let j = 0; j < share.users && !this.stopped; j++) {
       const startAt = t0 + (share.users > 1 ? (share.rampUpMs * j) / share.users : 0);
-      const wait = startAt - performance.now();
-      if (wait > 0) await this.sleep(wait);
+      const now = performance.now();
+      const wait = startAt - now;
+      if (wait > 0) {
+        await this.sleep(wait);
+        sliceFrom = performance.now();
+      } else if (now - sliceFrom >= LAUNCH_SLICE_MS) {
+        // Users due at once (no ramp-up, or a generator behind its ramp) are started in slices, so
+        // that connections already dialed complete and timers run while the rest start.
+        await nextTurn();
+        sliceFrom = performance.now();
+      }
       if (this.stopped) break;
       this.launch(this.o.identity.first + j, 0, true, endAt);
     }

@@ -35,6 +35,8 @@ export interface Resource {
  * outcomes, and the connections to close when the user ends.
  */
 export class UserScope {
+  /** What the user has open: one resource in `only` (most users hold one connection), more in `resources`. */
+  private only: Resource | undefined = undefined;
   private resources: Set<Resource> | undefined;
 
   /**
@@ -114,17 +116,32 @@ export class UserScope {
   }
 
   track(resource: Resource): void {
-    (this.resources ??= new Set()).add(resource);
+    if (this.resources === undefined && (this.only === undefined || this.only === resource)) {
+      this.only = resource;
+      return;
+    }
+    if (this.resources === undefined) {
+      this.resources = new Set([this.only!]);
+      this.only = undefined;
+    }
+    this.resources.add(resource);
   }
 
   untrack(resource: Resource): void {
-    this.resources?.delete(resource);
+    if (this.only === resource) this.only = undefined;
+    else this.resources?.delete(resource);
   }
 
   /** Destroys whatever the user left open. */
   closeAll(): void {
+    const only = this.only;
+    if (only !== undefined) {
+      this.only = undefined;
+      only.destroy();
+    }
     if (!this.resources) return;
-    for (const r of this.resources) r.destroy();
+    const all = [...this.resources];
     this.resources.clear();
+    for (const r of all) r.destroy();
   }
 }

@@ -1,5 +1,5 @@
 import { createRng, userSeed, type Rng } from './rng';
-import { onAbort } from './abort';
+import { nap } from './naps';
 import { UserScope, type Runtime } from './scope';
 import { errorCode, LoadError, StopError } from '../protocols/errors';
 import { createHttpClient, type HttpClient } from '../protocols/http';
@@ -17,7 +17,6 @@ import type { DataViews } from '../data/types';
  */
 export class VirtualUser implements User {
   private _rng?: Rng;
-  readonly vars: Record<string, unknown> = {};
   iteration = 0;
   readonly scope: UserScope;
   private _http?: HttpClient;
@@ -38,6 +37,12 @@ export class VirtualUser implements User {
   }
 
   private readonly runSeed: number;
+
+  private _vars?: Record<string, unknown>;
+  /** Made on first use: most users that only wait keep no state. */
+  get vars(): Record<string, unknown> {
+    return (this._vars ??= {});
+  }
 
   /** Made on first use: a user that draws nothing costs no generator. */
   get rng(): Rng {
@@ -77,19 +82,8 @@ export class VirtualUser implements User {
 
   think(min: number, max?: number): Promise<void> {
     const seconds = max === undefined ? min : this.rng.float(min, max);
-    const signal = this.runtime.signal;
-    if (signal.aborted) return Promise.reject(new StopError());
-    return new Promise((resolve, reject) => {
-      // Node fires a timer longer than 2^31-1 ms after 1 ms: longer thinks are clamped (the run's deadline comes first).
-      const timer = setTimeout(() => {
-        forget();
-        resolve();
-      }, Math.min(Math.max(0, seconds * 1000), TIMER_MAX_MS));
-      const forget = onAbort(signal, () => {
-        clearTimeout(timer);
-        reject(new StopError());
-      });
-    });
+    // Node fires a timer longer than 2^31-1 ms after 1 ms: longer thinks are clamped (the run's deadline comes first).
+    return nap(this.runtime.signal, Math.min(Math.max(0, seconds * 1000), TIMER_MAX_MS));
   }
 
   async time<T>(name: string, fn: () => Promise<T> | T): Promise<T> {

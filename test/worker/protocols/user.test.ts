@@ -165,6 +165,36 @@ describe('u.think and the seeded rng', () => {
   });
 });
 
+describe('u.think: many users, few timers', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  test('2,000 users thinking until the same moment share one timer, and none wakes before it', async () => {
+    rt = createTestRuntime();
+    const before = timers();
+    const t0 = performance.now();
+    const woke: number[] = [];
+    const users = Array.from({ length: 2000 }, (_, i) => rt.user({ id: i }));
+    const all = Promise.all(users.map((u) => u.think(0.05).then(() => woke.push(performance.now() - t0))));
+    // Every think asked for 50 ms from (almost) the same instant: a few whole-millisecond wake-ups, not 2,000 timers.
+    expect(timers() - before).toBeLessThanOrEqual(5);
+    await all;
+    expect(woke).toHaveLength(2000);
+    expect(Math.min(...woke)).toBeGreaterThanOrEqual(50);
+    expect(timers()).toBe(before);
+  });
+
+  test('a stop rejects every pending think of the run, whatever its wake time, and leaves no timer', async () => {
+    rt = createTestRuntime();
+    const before = timers();
+    const waits = Array.from({ length: 300 }, (_, i) => rt.user({ id: i }).think(1 + (i % 7) * 0.5).catch((e: unknown) => e));
+    expect(timers()).toBeGreaterThan(before);
+    rt.controller.abort();
+    const outcomes = await Promise.all(waits);
+    expect(outcomes.every((e) => e instanceof StopError)).toBe(true);
+    expect(timers()).toBe(before);
+  });
+});
+
 describe('open-model lag', () => {
   test('a user that started 200 ms late counts its first timed operation from the due time, and only the first', async () => {
     const server = await startHttpServer((_req, res) => res.end('ok'));

@@ -5,6 +5,7 @@ import type { TimelinePoint } from '../merge/merge';
 import { CLIENT_JS } from './html/client';
 import { REPORT_CSS } from './html/style';
 import { statusReasons } from './status';
+import { groupThousands } from './thousands';
 import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
 
 /**
@@ -331,7 +332,7 @@ function num(n: number): string {
 }
 
 function int(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return groupThousands(Math.round(n));
 }
 
 function pct(share: number): string {

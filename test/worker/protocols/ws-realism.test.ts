@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { LoadError, StopError } from '../../../worker/protocols/errors';
+import { armedCount } from '../../../worker/protocols/deadlines';
 import type { WsConnection, WsReconnectInfo } from '../../../worker/protocols/ws';
 import { createTestRuntime, latency, type TestRuntime } from '../../helpers/runtime';
 import { HOST } from '../../helpers/servers';
@@ -373,11 +374,14 @@ describe('reconnection', () => {
     await until(() => conn.isReconnecting, 'the client notices');
     await sleep(250);
 
-    // Counted around the synchronous stop, so that nothing else runs in between: the pending
-    // wait's timer and the reconnection's (its backoff, or its handshake in flight) both go.
+    // Counted around the synchronous stop, so that nothing else runs in between: the reconnection's
+    // timer (its backoff, or its handshake in flight) goes, and the pending wait's deadline leaves
+    // the worker's deadline list.
     const before = timeouts();
+    const armedBefore = armedCount();
     stop(rt, u);
-    expect(timeouts()).toBe(before - 2);
+    expect(timeouts()).toBe(before - 1);
+    expect(armedCount()).toBe(armedBefore - 1);
     expect(conn.isReconnecting).toBe(false);
     const ended = await pending;
     if (Object.keys(errors).length === 0) expect(ended).toBeInstanceOf(StopError);

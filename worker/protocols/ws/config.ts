@@ -1,8 +1,8 @@
-import WebSocket from 'ws';
 import { createRng, type Rng } from '../../engine/rng';
 import { parseReconnect, positiveDuration, type Random, type ReconnectPolicy } from '../reconnect';
 import type { Runtime } from '../../engine/scope';
 import { payloadOf } from './message';
+import { OwnedSocket } from './socket';
 import type { WsConnectOptions, WsMessage, WsRandomDisconnectOptions } from './types';
 
 /** Validated heartbeat, random disconnect and reconnect settings of one connection. */
@@ -13,13 +13,14 @@ export interface LiveConfig {
   /** The connection's own random source, seeded from the user's rng at connect. */
   readonly random: Random;
   /** Opens a new socket like the first one (headers, protocols, compression, source address). */
-  readonly dial: () => WebSocket;
+  readonly dial: () => OwnedSocket;
   readonly handshakeMs: number;
 }
 
 
-export function dial(href: string, options: WsConnectOptions, rt: Runtime): WebSocket {
-  return new WebSocket(href, options.protocols, {
+/** Opens a socket for `href` (the handshake starts at once). */
+export function dial(href: string, options: WsConnectOptions, rt: Runtime): OwnedSocket {
+  return new OwnedSocket(href, options.protocols, {
     headers: options.headers,
     perMessageDeflate: options.compress ?? false,
     localAddress: rt.sourceAddress(),

@@ -6,6 +6,10 @@ import { exponentialDelay, fullJitter } from '../reconnect';
 import type { UserScope } from '../../engine/scope';
 import type { LiveConfig } from './config';
 import { Message, payloadOf } from './message';
+import { waitMetric } from './names';
+import { onSocketClose, onSocketError, onSocketMessage, type OwnedSocket, type SocketOwner } from './socket';
+import { Waiter, type WaiterOwner } from './waiter';
+import { arm, disarm } from '../deadlines';
 import type { WaitOptions, WsConnection, WsMessage, WsReconnectInfo } from './types';
 
 const INBOX_MAX = 1000;
@@ -14,13 +18,6 @@ const QUEUE_MAX = 1000;
 /** What `send` returns when the message went out at once. */
 const SENT: Promise<void> = Promise.resolve();
 const noop = () => {};
-
-interface Waiter {
-  predicate: (msg: WsMessage) => boolean;
-  resolve: (msg: WsMessage) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
 
 interface Queued {
   payload: string | Buffer;
@@ -45,7 +42,7 @@ interface Live {
   attempts: number;
   lastError: unknown;
   /** The socket of the attempt in progress. */
-  attempt: WebSocket | undefined;
+  attempt: OwnedSocket | undefined;
   queue: Queued[] | undefined;
   reconnectListeners: ((info: WsReconnectInfo) => void)[] | undefined;
   readonly beat: () => void;
@@ -65,23 +62,7 @@ const NO_MESSAGES: readonly Message[] = Object.freeze([]) as readonly Message[];
 const NO_WAITERS: readonly Waiter[] = Object.freeze([]) as readonly Waiter[];
 const NO_LISTENERS: readonly ((msg: WsMessage) => void)[] = Object.freeze([]) as readonly ((msg: WsMessage) => void)[];
 
-/** The connection a socket belongs to, read by the shared listeners below (no closures per connection). */
-const kConnection = Symbol('connection');
-type OwnedSocket = WebSocket & { [kConnection]?: Connection };
-
-function onSocketMessage(this: OwnedSocket, raw: Buffer, isBinary: boolean): void {
-  this[kConnection]?.received(raw, isBinary);
-}
-
-function onSocketClose(this: OwnedSocket): void {
-  this[kConnection]?.closedByServer();
-}
-
-function onSocketError(this: OwnedSocket, err: Error): void {
-  this[kConnection]?.dropped(err);
-}
-
-export class Connection implements WsConnection {
+export class Connection implements WsConnection, SocketOwner, WaiterOwner {
   private inbox = NO_MESSAGES as Message[];
   private waiters = NO_WAITERS as Waiter[];
   private listeners = NO_LISTENERS as ((msg: WsMessage) => void)[];
@@ -90,7 +71,7 @@ export class Connection implements WsConnection {
   private readonly live: Live | undefined;
 
   constructor(
-    private current: WebSocket,
+    private current: OwnedSocket,
     private readonly scope: UserScope,
     private readonly url: string,
     config?: LiveConfig,
@@ -135,8 +116,8 @@ export class Connection implements WsConnection {
     return live;
   }
 
-  private attach(socket: WebSocket) {
-    (socket as OwnedSocket)[kConnection] = this;
+  private attach(socket: OwnedSocket) {
+    socket.owner = this;
     socket.on('message', onSocketMessage);
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
@@ -154,28 +135,32 @@ export class Connection implements WsConnection {
     const rec = this.scope.runtime.recorder;
     rec.bytes(0, raw.length);
     rec.count('ws.messages.received');
-    const msg = new Message(isBinary ? raw : raw.toString('utf8'), isBinary);
-    for (const l of this.listeners) l(msg);
+    const msg = new Message(raw, isBinary);
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](msg);
     const live = this.live;
     if (live !== undefined && live.beatSentAt !== 0 && live.config.heartbeat?.expect !== undefined && heartbeatReply(live.config.heartbeat.expect, msg)) {
       this.beatAnswered(live);
       return;
     }
-    for (let i = 0; i < this.waiters.length; i++) {
-      const w = this.waiters[i];
+    const waiters = this.waiters;
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i];
       let matched: boolean;
       try {
         matched = w.predicate(msg);
       } catch (err) {
         // A predicate that throws (json() on a text push) fails its own wait, not the socket.
-        this.waiters.splice(i--, 1);
-        clearTimeout(w.timer);
+        waiters.splice(i--, 1);
+        disarm(w);
         w.reject(this.scope.fail(err, `ws ${this.url}`));
         continue;
       }
       if (matched) {
-        this.waiters.splice(i, 1);
-        clearTimeout(w.timer);
+        if (waiters.length === 1) this.waiters = NO_WAITERS as Waiter[];
+        else waiters.splice(i, 1);
+        disarm(w);
+        this.scope.ok(w.metric, w.start);
         w.resolve(msg);
         return;
       }
@@ -185,7 +170,14 @@ export class Connection implements WsConnection {
       this.scope.runtime.recorder.count('ws.inbox_dropped');
     }
     if (this.inbox === NO_MESSAGES) this.inbox = [];
-    this.inbox.push(msg);
+    this.inbox.push(msg.keep());
+  }
+
+  /** @internal A wait's deadline passed. */
+  timedOut(w: Waiter): void {
+    const i = this.waiters.indexOf(w);
+    if (i !== -1) this.waiters.splice(i, 1);
+    w.reject(this.scope.fail(new LoadError('ETIMEDOUT', `no matching message within ${w.timeoutMs} ms`, false), `ws ${w.metric}`));
   }
 
   /**
@@ -216,7 +208,7 @@ export class Connection implements WsConnection {
     const waiters = this.waiters;
     this.waiters = NO_WAITERS as Waiter[];
     for (const w of waiters) {
-      clearTimeout(w.timer);
+      disarm(w);
       w.reject(this.scope.fail(err, `ws ${this.url}`));
     }
   }
@@ -292,7 +284,7 @@ export class Connection implements WsConnection {
     if (this.scope.runtime.signal.aborted) return this.destroy();
     live.attempts++;
     this.scope.runtime.recorder.count('ws.reconnect_attempts');
-    let socket: WebSocket;
+    let socket: OwnedSocket;
     try {
       socket = live.config.dial();
     } catch (err) {
@@ -321,7 +313,7 @@ export class Connection implements WsConnection {
     });
   }
 
-  private reopened(live: Live, socket: WebSocket) {
+  private reopened(live: Live, socket: OwnedSocket) {
     const rt = this.scope.runtime;
     this.current = socket;
     live.down = false;
@@ -364,7 +356,7 @@ export class Connection implements WsConnection {
     const waiters = this.waiters;
     this.waiters = NO_WAITERS as Waiter[];
     for (const w of waiters) {
-      clearTimeout(w.timer);
+      disarm(w);
       w.reject(err);
     }
     this.rejectQueue(live, err);
@@ -426,41 +418,36 @@ export class Connection implements WsConnection {
     return SENT;
   }
 
-  waitFor(predicate: (msg: WsMessage) => boolean, options: WaitOptions = {}): Promise<WsMessage> {
-    const metric = `ws.${options.name ?? 'reply'}`;
+  waitFor(predicate: (msg: WsMessage) => boolean, options?: WaitOptions): Promise<WsMessage> {
+    const metric = waitMetric(options?.name);
     const start = this.lastSend || this.scope.begin();
     this.lastSend = 0;
-    for (let i = 0; i < this.inbox.length; i++) {
+    const inbox = this.inbox;
+    for (let i = 0; i < inbox.length; i++) {
       let matched: boolean;
       try {
-        matched = predicate(this.inbox[i]);
+        matched = predicate(inbox[i]);
       } catch (err) {
         return Promise.reject(this.scope.fail(err, `ws ${metric}`));
       }
       if (matched) {
-        const [msg] = this.inbox.splice(i, 1);
+        const [msg] = inbox.splice(i, 1);
         this.scope.ok(metric, start);
         return Promise.resolve(msg);
       }
     }
     if (this.closed) return Promise.reject(this.scope.fail(new LoadError('ECONNRESET', 'the connection is closed', false), `ws ${this.url}`));
-    const timeoutMs = parseDuration(options.timeout) ?? this.scope.runtime.timeoutMs;
-    return new Promise<WsMessage>((resolve, reject) => {
-      const waiter: Waiter = {
-        predicate,
-        resolve: (msg) => {
-          this.scope.ok(metric, start);
-          resolve(msg);
-        },
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          reject(this.scope.fail(new LoadError('ETIMEDOUT', `no matching message within ${timeoutMs} ms`, false), `ws ${metric}`));
-        }, timeoutMs),
-      };
-      if (this.waiters === NO_WAITERS) this.waiters = [];
-      this.waiters.push(waiter);
+    const timeout = options?.timeout;
+    const timeoutMs = timeout === undefined ? this.scope.runtime.timeoutMs : (parseDuration(timeout) ?? this.scope.runtime.timeoutMs);
+    const waiter = new Waiter(this, predicate, metric, start, timeoutMs);
+    const promise = new Promise<WsMessage>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
     });
+    if (this.waiters === NO_WAITERS) this.waiters = [waiter];
+    else this.waiters.push(waiter);
+    arm(waiter, timeoutMs);
+    return promise;
   }
 
   request(data: string | Buffer | object, predicate: (msg: WsMessage) => boolean, options?: WaitOptions): Promise<WsMessage> {
@@ -535,7 +522,7 @@ export class Connection implements WsConnection {
       if (live === undefined || !live.down) this.scope.runtime.recorder.connectionClosed();
       // A wait in flight when the run cuts its user counts as CUT_IN_FLIGHT; at a user's own end, nothing.
       for (const w of this.waiters) {
-        clearTimeout(w.timer);
+        disarm(w);
         w.reject(this.scope.abandon(`ws ${this.url}`));
       }
       this.waiters = NO_WAITERS as Waiter[];

@@ -1,14 +1,41 @@
 import type { WsMessage } from './types';
 
-/** A message received: text frames decoded as UTF-8, binary frames as bytes. */
+/**
+ * A message received. Text frames are decoded as UTF-8 when first read (`data`, `text()`,
+ * `json()`), not on arrival: an exchange whose predicate does not look at the text costs no
+ * decoding. `keep()` decodes at once, for a message that waits in the inbox (so that it holds a
+ * string, not a view on the socket's read buffer).
+ */
 export class Message implements WsMessage {
-  private parsed: unknown;
-  constructor(readonly data: string | Buffer, readonly isBinary: boolean) {}
-  text(): string {
-    return typeof this.data === 'string' ? this.data : this.data.toString('utf8');
+  private parsed: unknown = undefined;
+  private raw: Buffer | undefined;
+  private decoded: string | undefined = undefined;
+
+  constructor(raw: Buffer, readonly isBinary: boolean) {
+    this.raw = raw;
   }
+
+  get data(): string | Buffer {
+    return this.isBinary ? this.raw! : this.text();
+  }
+
+  text(): string {
+    if (this.isBinary) return this.raw!.toString('utf8');
+    if (this.decoded === undefined) {
+      this.decoded = this.raw!.toString('utf8');
+      this.raw = undefined;
+    }
+    return this.decoded;
+  }
+
   json<T>(): T {
     return (this.parsed ??= JSON.parse(this.text())) as T;
+  }
+
+  /** Decodes a text frame now and lets go of its bytes. */
+  keep(): this {
+    if (!this.isBinary) this.text();
+    return this;
   }
 }
 

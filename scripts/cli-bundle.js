@@ -17,7 +17,9 @@ const HDR_LOG_WRITER = /const HistogramLogWriter_1 = require\("\.\/HistogramLogW
 
 /** @returns {import('esbuild').Plugin} */
 function leanHdr(root) {
-  const hdrDir = path.join(root, 'node_modules', HDR) + path.sep;
+  // Where it really is: esbuild names importers by their real paths, and node_modules may be a
+  // link (the bench builds commits with the project's node_modules linked in).
+  const hdrDir = path.dirname(require.resolve(`${HDR}/package.json`, { paths: [root] })) + path.sep;
   return {
     name: 'lean-hdr',
     setup(build) {

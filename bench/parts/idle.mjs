@@ -43,9 +43,29 @@ async function loadfarmHeld(scenario, url, n, { rampS, waitMs }) {
       stopRun(storeDir);
     },
   });
-  const out = { held, probe, status: r.report?.status, errors: r.report?.errors, generatorErrors: r.report?.generatorErrors, workerMaxRssKb: r.workerMaxRssKb, stderr: r.report ? undefined : r.stderr.slice(-400) };
+  const out = { held, probe, status: r.report?.status, problem: problemOf(r.report), errors: r.report?.errors, generatorErrors: r.report?.generatorErrors, workerMaxRssKb: r.workerMaxRssKb, stderr: r.report ? undefined : r.stderr.slice(-400) };
   cleanup(r);
   return out;
+}
+
+/**
+ * Why a run this part stopped itself cannot be counted, or undefined. The bench ends the run with
+ * its stop marker once measured: the report is then `incomplete` (stopped early, the waiting users
+ * cut at the grace with no operation in flight), which is what this part asked for; anything else
+ * that makes a run incomplete or failed (errors, a worker not done, objects not merged) counts.
+ */
+function problemOf(report) {
+  if (!report) return 'no report';
+  if (report.status === 'passed') return undefined;
+  const errors = Object.keys(report.errors ?? {});
+  const generatorErrors = Object.keys(report.generatorErrors ?? {});
+  if (report.status !== 'incomplete') return `status ${report.status}`;
+  if (errors.length > 0 || generatorErrors.length > 0) return `errors ${JSON.stringify(report.errors)} ${JSON.stringify(report.generatorErrors ?? {})}`;
+  if ((report.unusable ?? []).length > 0) return `${report.unusable.length} object(s) not merged`;
+  const notDone = (report.workers ?? []).filter((w) => w.state !== 'done');
+  if (notDone.length > 0) return `worker(s) ${notDone.map((w) => w.state).join(', ')}`;
+  if (!(report.warnings ?? []).includes('the run was stopped before the end of its load')) return 'incomplete, not stopped by the bench';
+  return undefined;
 }
 
 export async function idleMemory(ctx, { label, scenario, serverArgv, scheme, n, rampS, baselineScript, goalKb, baselineText, waitMs = 60_000 }) {
@@ -68,7 +88,7 @@ export async function idleMemory(ctx, { label, scenario, serverArgv, scheme, n, 
       externalKbPerConn: per('external') / 1024,
       rssMiB: big.probe?.rss / 2 ** 20,
       rss1MiB: one.probe?.rss / 2 ** 20,
-      runs: [{ kbPerConn: per('rss') / 1024, status: big.status, errors: big.errors, generatorErrors: big.generatorErrors, error: big.probe ? undefined : `no memory probe: ${big.stderr ?? ''}` }],
+      runs: [{ kbPerConn: per('rss') / 1024, status: big.status, problem: big.problem, errors: big.errors, generatorErrors: big.generatorErrors, error: big.probe ? undefined : `no memory probe: ${big.stderr ?? ''}` }],
     };
     await sleep(2000);
     log(`${label}: plain client, ${n} connections`);
@@ -96,7 +116,7 @@ export async function idleMemory(ctx, { label, scenario, serverArgv, scheme, n, 
       better: 'lower',
       loadfarm: lf.kbPerConn,
       // Not every connection held (dials failed), or the run did not pass: never "met".
-      failed: lf.runs?.[0]?.status !== undefined && (lf.connections < n || lf.runs[0].status === 'incomplete' || lf.runs[0].status === 'failed') ? `held ${lf.connections} of ${n} (status ${lf.runs[0].status}, errors ${JSON.stringify(lf.runs[0].errors ?? {})})` : undefined,
+      failed: lf.connections < n || lf.runs?.[0]?.problem !== undefined ? `held ${lf.connections} of ${n} (${lf.runs?.[0]?.problem ?? `status ${lf.runs?.[0]?.status}`})` : undefined,
       peer: base?.kbPerConn,
       peerName: baselineText,
       goal: goalKb,

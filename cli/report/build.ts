@@ -10,6 +10,7 @@ import { parseThreshold } from '../../worker/scenario/thresholds';
 import { workerDeadline } from '../run/deadline';
 import { STOPPED_WARNING } from './status';
 import { meanOf } from './mean';
+import { percentilesOf } from './percentiles';
 import type { MetricStats, Report, RunStatus, WorkerReport } from './types';
 import type { Unusable } from '../merge/reader';
 import { CUT_IN_FLIGHT } from '../../worker/engine/scope';
@@ -213,16 +214,17 @@ export function errorRate(failures: number, operations: number): number {
 
 function stats(h: Histogram, durationS: number, saturatedCount: number): MetricStats {
   const ms = (us: number) => Math.round(us) / 1000;
+  const [p50, p90, p95, p99, p999] = percentilesOf(h, [50, 90, 95, 99, 99.9]);
   return {
     count: h.totalCount,
     rate: durationS > 0 ? Math.round((h.totalCount / durationS) * 100) / 100 : 0,
     min: ms(h.minNonZeroValue),
     mean: ms(meanOf(h)),
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p95: ms(h.getValueAtPercentile(95)),
-    p99: ms(h.getValueAtPercentile(99)),
-    p999: ms(h.getValueAtPercentile(99.9)),
+    p50: ms(p50),
+    p90: ms(p90),
+    p95: ms(p95),
+    p99: ms(p99),
+    p999: ms(p999),
     max: ms(h.maxValue),
     saturatedShare: h.totalCount > 0 ? Math.round((saturatedCount / h.totalCount) * 1000) / 1000 : 0,
   };

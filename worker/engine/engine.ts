@@ -211,41 +211,43 @@ export class Engine {
   }
 
   /** Starts one user; closed-model users loop until `endAt` (performance.now() ms). */
-  private launch(id: number, lagMs: number, loop: boolean, endAt = 0, keepGoing: () => boolean = () => true) {
+  private launch(id: number, lagMs: number, loop: boolean, endAt = 0, keepGoing: () => boolean = always) {
     const { runtime, seed } = this.o;
     const user = new VirtualUser(id, runtime, seed, lagMs, this.loadEndsAt);
-    const journey = this.pick(user);
     runtime.recorder.userStarted();
-    const life = (async () => {
-      let failedInARow = 0;
-      try {
-        do {
-          const startedIn = turnNow();
-          let threw = false;
-          try {
-            await journey(user);
-          } catch (err) {
-            threw = !(err instanceof StopError);
-            recordJourneyFailure(runtime, err, id);
-          } finally {
-            // Connections a journey opened end with it.
-            user.scope.closeAll();
-          }
-          user.iteration++;
-          if (!loop) break;
-          failedInARow = threw ? failedInARow + 1 : 0;
-          const pause = backoffMs(this.backoff, failedInARow);
-          // A pause after a failed iteration; otherwise, for an iteration that never left its
-          // event-loop turn, a yield, so that a journey that ends at once cannot starve timers.
-          if (pause > 0) await this.pauseUntil(Math.min(pause, endAt - performance.now()));
-          else if (turnNow() === startedIn) await nextTurn();
-        } while (loop && !this.stopped && performance.now() < endAt && !runtime.signal.aborted && keepGoing());
-      } finally {
-        runtime.recorder.userEnded();
-        this.active.delete(user);
-      }
-    })();
-    this.active.set(user, life);
+    this.active.set(user, this.live(user, this.pick(user), loop, endAt, keepGoing));
+  }
+
+  /** A user's life: its journey once, or in a loop (closed model) until `endAt`, stop, cut or `keepGoing()` says no. */
+  private async live(user: VirtualUser, journey: UserFn, loop: boolean, endAt: number, keepGoing: () => boolean): Promise<void> {
+    const runtime = this.o.runtime;
+    let failedInARow = 0;
+    try {
+      do {
+        const startedIn = turnNow();
+        let threw = false;
+        try {
+          await journey(user);
+        } catch (err) {
+          threw = !(err instanceof StopError);
+          recordJourneyFailure(runtime, err, user.id);
+        } finally {
+          // Connections a journey opened end with it.
+          user.scope.closeAll();
+        }
+        user.iteration++;
+        if (!loop) break;
+        failedInARow = threw ? failedInARow + 1 : 0;
+        const pause = backoffMs(this.backoff, failedInARow);
+        // A pause after a failed iteration; otherwise, for an iteration that never left its
+        // event-loop turn, a yield, so that a journey that ends at once cannot starve timers.
+        if (pause > 0) await this.pauseUntil(Math.min(pause, endAt - performance.now()));
+        else if (turnNow() === startedIn) await nextTurn();
+      } while (loop && !this.stopped && performance.now() < endAt && !runtime.signal.aborted && keepGoing());
+    } finally {
+      runtime.recorder.userEnded();
+      this.active.delete(user);
+    }
   }
 
   /** Waits for users in flight up to the grace, then cuts the rest. Returns how many were cut. */
@@ -266,6 +268,10 @@ export class Engine {
     await Promise.race([Promise.all(this.active.values()), new Promise((r) => setTimeout(r, CUT_WAIT_MS).unref())]);
     return cut;
   }
+}
+
+function always(): boolean {
+  return true;
 }
 
 /** Closed-model backoff after failed iterations, ms; null when turned off (`backoff: false`). */

@@ -4,15 +4,17 @@ import { onAbort } from './abort';
 /**
  * Users' thinks (`u.think`), many per worker, on few timers: thinks that wake in the same
  * millisecond share one timer (a think's wake time is rounded UP to the millisecond, so that it
- * is never early). The common "until the load ends" (`u.think(u.endsIn() / 1000)`) is one timer
- * for every user of a worker, and a waiting user holds only its promise and its place in a list.
+ * is never early), and one promise. The common "until the load ends" (`u.think(u.endsIn() / 1000)`)
+ * is one timer and one promise for every user of a worker: a waiting user holds nothing of its own.
  *
  * When `signal` aborts (users cut), every pending think of it rejects with a StopError.
  */
 interface Wake {
   timer: NodeJS.Timeout;
-  resolves: (() => void)[];
-  rejects: ((err: Error) => void)[];
+  /** Every think that wakes at this time shares it. */
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 interface Sleepers {
@@ -22,7 +24,10 @@ interface Sleepers {
 
 const bySignal = new WeakMap<AbortSignal, Sleepers>();
 
-/** Resolves after `ms` (never before), or rejects with a StopError when `signal` aborts first. */
+/**
+ * Resolves after `ms` (never before), or rejects with a StopError when `signal` aborts first.
+ * Thinks that wake in the same millisecond get the same promise.
+ */
 export function nap(signal: AbortSignal, ms: number): Promise<void> {
   if (signal.aborted) return Promise.reject(new StopError());
   let s = bySignal.get(signal);
@@ -35,17 +40,17 @@ export function nap(signal: AbortSignal, ms: number): Promise<void> {
   const due = Math.ceil(now + ms);
   let w = s.byDue.get(due);
   if (w === undefined) {
-    const wake: Wake = { timer: undefined!, resolves: [], rejects: [] };
+    const wake = {} as Wake;
+    wake.promise = new Promise<void>((resolve, reject) => {
+      wake.resolve = resolve;
+      wake.reject = reject;
+    });
     // Node's timers count whole milliseconds from their own clock: ask for one more, and the
     // wake-up re-checks the clock, so that no think ends before its time.
     wake.timer = setTimeout(fire, Math.max(1, due - now + 1), s, due, wake);
     s.byDue.set(due, (w = wake));
   }
-  const wake = w;
-  return new Promise<void>((resolve, reject) => {
-    wake.resolves.push(resolve);
-    wake.rejects.push(reject);
-  });
+  return w.promise;
 }
 
 function fire(s: Sleepers, due: number, w: Wake): void {
@@ -55,7 +60,7 @@ function fire(s: Sleepers, due: number, w: Wake): void {
     return;
   }
   s.byDue.delete(due);
-  for (let i = 0; i < w.resolves.length; i++) w.resolves[i]();
+  w.resolve();
 }
 
 function stopAll(s: Sleepers): void {
@@ -63,13 +68,6 @@ function stopAll(s: Sleepers): void {
   s.byDue.clear();
   for (const w of wakes) {
     clearTimeout(w.timer);
-    for (let i = 0; i < w.rejects.length; i++) w.rejects[i](new StopError());
+    w.reject(new StopError());
   }
-}
-
-/** Thinks pending on `signal` (for tests). */
-export function napsPending(signal: AbortSignal): number {
-  let n = 0;
-  for (const w of bySignal.get(signal)?.byDue.values() ?? []) n += w.resolves.length;
-  return n;
 }

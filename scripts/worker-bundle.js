@@ -8,8 +8,9 @@
 // - undici: only its dispatchers (worker-shims/undici.mjs), not fetch/WebSocket/caches/mocks;
 // - hdr-histogram-js: no WebAssembly histograms (worker-shims/hdr-wasm.js: the embedded wasm and
 //   @assemblyscript/loader), no pako (worker-shims/pako.js: node's zlib, which hdr-histogram-js
-//   uses anyway), and its `eval('require("zlib")…')` made a plain require (a direct eval keeps
-//   esbuild from minifying any name in the bundle);
+//   uses anyway), its `eval('require("zlib")…')` made a plain require (a direct eval keeps
+//   esbuild from minifying any name in the bundle), and its HistogramLogWriter (which loads ICU)
+//   loaded on first use;
 // - socket.io-client, engine.io-client, socket.io-parser: their own production builds
 //   (build/esm, the same code less the `debug` logging) instead of the debug builds Node gets;
 // - the AWS SDK's default credential chain (@aws-sdk/credential-provider-node: profiles, ini
@@ -34,6 +35,8 @@ const PRODUCTION_BUILDS = ['socket.io-client', 'engine.io-client', 'socket.io-pa
 
 /** hdr-histogram-js's one direct eval, and the plain require it becomes. */
 const HDR_EVAL = /eval\('require\("zlib"\)\.(deflateSync|inflateSync)'\)/g;
+/** hdr-histogram-js's index.js: loading HistogramLogWriter, and exporting it. */
+const HDR_LOG_WRITER = /const HistogramLogWriter_1 = require\("\.\/HistogramLogWriter"\);\s*exports\.HistogramLogWriter = HistogramLogWriter_1\.default;/;
 
 function escape(s) {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -58,6 +61,15 @@ function leanWorker(root) {
       build.onResolve({ filter: /^\.\/wasm$/ }, (args) =>
         args.importer.startsWith(path.join(modules, 'hdr-histogram-js') + path.sep) ? { path: path.join(SHIMS, 'hdr-wasm.js') } : undefined,
       );
+      // HistogramLogWriter makes an Intl.NumberFormat when loaded: the process's first Intl call,
+      // which loads ICU's locale data (~15-20 ms of every worker's start). A worker never writes
+      // histogram logs: the export stays, loaded on first use.
+      build.onLoad({ filter: /hdr-histogram-js[\\/]dist[\\/]index\.js$/ }, async (args) => {
+        const source = await fs.promises.readFile(args.path, 'utf8');
+        const contents = source.replace(HDR_LOG_WRITER, 'Object.defineProperty(exports, "HistogramLogWriter", { enumerable: true, get: () => require("./HistogramLogWriter").default });');
+        if (contents === source) throw new Error(`${args.path}: the HistogramLogWriter export was not found; check worker-bundle.js against this hdr-histogram-js`);
+        return { contents, loader: 'js' };
+      });
       build.onLoad({ filter: /hdr-histogram-js[\\/]dist[\\/]JsHistogram\.encoding\.js$/ }, async (args) => {
         const source = await fs.promises.readFile(args.path, 'utf8');
         const contents = source.replace(HDR_EVAL, 'require("zlib").$1');

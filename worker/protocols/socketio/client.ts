@@ -36,16 +36,19 @@ class Client implements SocketIoClient {
     const managerOptions: Partial<ManagerOptions> & { localAddress?: string } = {
       path: options.path ?? '/socket.io',
       transports: options.transports ?? ['websocket'],
-      query,
-      extraHeaders: options.headers,
       reconnection: false,
       autoConnect: false,
       // Our timer covers the transport handshake and the namespace CONNECT; `false` turns the
       // Manager's own (handshake only, reported by message) off.
       timeout: false as unknown as number,
       perMessageDeflate: (options.compress ? { threshold: 1024 } : false) as { threshold: number },
-      localAddress: rt.sourceAddress(),
     };
+    // Only options given: Engine.IO copies every key into each transport's options, a dictionary
+    // per connection that doubles in size past 21 keys (the defaults and ours are 20).
+    if (query !== undefined) managerOptions.query = query;
+    if (options.headers !== undefined) managerOptions.extraHeaders = options.headers;
+    const localAddress = rt.sourceAddress();
+    if (localAddress !== undefined) managerOptions.localAddress = localAddress;
     return new Promise<SocketIoConnection>((resolve, reject) => {
       const opening = new Opening(start, timeoutMs, resolve, reject);
       const conn = new Connection(scope, `socketio ${origin}${namespace}`, origin, namespace, options.auth, managerOptions, options.inbox ?? INBOX_DEFAULT, opening);

@@ -18,7 +18,7 @@ export interface SocketIoConnectOptions {
    * @default ['websocket']
    */
   transports?: SocketIoTransport[];
-  /** Transport handshake plus the namespace's CONNECT, both. @default the scenario's http.timeout */
+  /** Transport handshake plus the namespace's CONNECT, both (ETIMEDOUT no sooner, at most a few ms later). @default the scenario's http.timeout */
   timeout?: Duration;
   /**
    * Extra HTTP headers: on the upgrade request with websocket, on every request with polling.
@@ -38,7 +38,7 @@ export interface SocketIoConnectOptions {
 }
 
 export interface SocketIoWaitOptions {
-  /** @default the scenario's http.timeout */
+  /** Fails with ETIMEDOUT no sooner than this, at most a few ms later. @default the scenario's http.timeout */
   timeout?: Duration;
   /** Metric `socketio.<name>`. @default the awaited event's name */
   name?: string;

@@ -157,7 +157,7 @@ export class Connection implements WsConnection, SocketOwner, WaiterOwner {
         continue;
       }
       if (matched) {
-        if (waiters.length === 1) this.waiters = NO_WAITERS as Waiter[];
+        if (i === waiters.length - 1) waiters.pop();
         else waiters.splice(i, 1);
         disarm(w);
         this.scope.ok(w.metric, w.start);
@@ -431,7 +431,9 @@ export class Connection implements WsConnection, SocketOwner, WaiterOwner {
         return Promise.reject(this.scope.fail(err, `ws ${metric}`));
       }
       if (matched) {
-        const [msg] = inbox.splice(i, 1);
+        const msg = inbox[i];
+        if (i === 0) inbox.shift();
+        else inbox.splice(i, 1);
         this.scope.ok(metric, start);
         return Promise.resolve(msg);
       }

@@ -68,7 +68,7 @@ export interface WsMessage {
 }
 
 export interface WaitOptions {
-  /** @default the scenario's http.timeout */
+  /** Fails with ETIMEDOUT no sooner than this, at most a few ms later. @default the scenario's http.timeout */
   timeout?: Duration;
   /** Metric `ws.<name>`; timed from the last `send` on this connection. @default 'reply' */
   name?: string;

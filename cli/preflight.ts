@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { groupThousands } from './report/thousands';
 
 /** What this machine allows a farm of local workers to hold open at once. */
 export interface Ceiling {
@@ -58,5 +59,5 @@ export function describeCeiling(c: Ceiling, workers: number, sourceIps: number, 
 }
 
 function fmt(n: number): string {
-  return n >= Number.MAX_SAFE_INTEGER / 2 ? 'unlimited' : n.toLocaleString('en-US');
+  return n >= Number.MAX_SAFE_INTEGER / 2 ? 'unlimited' : groupThousands(n);
 }

@@ -65,9 +65,6 @@ export async function discoverWorkers(clients: AwsClients, env: string, options:
   return { facts, online, lost };
 }
 
-/** The facts of `env`, or a UsageError: `requireEnvFacts`, under the name cli/run/where.ts imports. */
-export { requireEnvFacts as readEnvFacts } from '../aws/environments';
-
 /** Ids of the running instances tagged `loadfarm:env=<env>`, sorted. */
 async function runningInstances(ec2: EC2Client, env: string): Promise<string[]> {
   const ids: string[] = [];

@@ -38,10 +38,10 @@ export function checkWhere(p: Problems, flags: WhereFlags): void {
 export async function openWhere(flags: WhereFlags): Promise<{ store: Store; aws?: AwsClients }> {
   if (flags.env === undefined) return { store: await openStore(flags.store, { s3Endpoint: flags.s3Endpoint }) };
   const { awsClients, resolveRegion, firstCall } = await import('../aws/clients');
-  const { readEnvFacts } = await import('../fleet/discovery');
+  const { requireEnvFacts } = await import('../aws/environments');
   const region = await resolveRegion(flags.region);
   const aws = awsClients(region);
-  const facts = await firstCall(() => readEnvFacts(aws.ssm, flags.env!));
+  const facts = await firstCall(() => requireEnvFacts(aws.ssm, flags.env!));
   return { store: await openStore(`s3://${facts.bucket}`, { s3Endpoint: flags.s3Endpoint, s3Region: facts.region }), aws };
 }
 

@@ -8,6 +8,20 @@ import type { SocketIoClient, SocketIoConnection, SocketIoConnectOptions } from 
 
 const INBOX_DEFAULT = 100;
 
+/** `socketio <origin><namespace>` labels, one string per target (bounded: targets are the scenario's). */
+const LABELS_MAX = 256;
+const labels = new Map<string, string>();
+
+function labelOf(origin: string, namespace: string): string {
+  const key = `${origin}${namespace}`;
+  let label = labels.get(key);
+  if (label === undefined) {
+    label = `socketio ${key}`;
+    if (labels.size < LABELS_MAX) labels.set(key, label);
+  }
+  return label;
+}
+
 const ORIGIN_SCHEMES: Record<string, string> = { 'http:': 'http:', 'ws:': 'http:', 'https:': 'https:', 'wss:': 'https:' };
 
 /** `u.socketio` of one user: its methods are shared by every user (no closure per user). */
@@ -51,7 +65,7 @@ class Client implements SocketIoClient {
     if (localAddress !== undefined) managerOptions.localAddress = localAddress;
     return new Promise<SocketIoConnection>((resolve, reject) => {
       const opening = new Opening(start, timeoutMs, resolve, reject);
-      const conn = new Connection(scope, `socketio ${origin}${namespace}`, origin, namespace, options.auth, managerOptions, options.inbox ?? INBOX_DEFAULT, opening);
+      const conn = new Connection(scope, labelOf(origin, namespace), origin, namespace, options.auth, managerOptions, options.inbox ?? INBOX_DEFAULT, opening);
       // Tracked while connecting too, so that a user cut mid-handshake leaves nothing open.
       scope.track(conn);
       conn.open();

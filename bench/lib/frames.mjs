@@ -23,7 +23,7 @@ export const FRAMES = {
     ...common,
   },
   ws: {
-    'worker/protocols/ws.ts': inFile('worker/protocols/ws.ts'),
+    'worker/protocols/ws (ws.ts, ws/)': inFile('worker/protocols/ws'),
     'ws': pkg('ws'),
     'socket writes (writev/writeBuffer/…)': (f) => /^write(Latin1String|v|Buffer|Utf8String)$/.test(f.name),
     ...common,
@@ -47,7 +47,7 @@ export const FRAMES = {
     ...common,
   },
   socketio: {
-    'worker/protocols/socketio.ts': inFile('worker/protocols/socketio.ts'),
+    'worker/protocols/socketio (socketio.ts, socketio/)': inFile('worker/protocols/socketio'),
     'socket.io-client / engine.io-client': (f) => /node_modules\/(socket\.io-client|engine\.io-client|socket\.io-parser|@socket\.io)\//.test(f.file),
     ...common,
   },

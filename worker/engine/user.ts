@@ -62,7 +62,7 @@ export class VirtualUser implements User {
     return (this._http ??= createHttpClient(this.scope));
   }
   get ws() {
-    return (this._ws ??= createWsClient(this.scope, () => this.rng));
+    return (this._ws ??= createWsClient(this.scope, this));
   }
   get tcp() {
     return (this._tcp ??= createTcpClient(this.scope));

@@ -1,11 +1,10 @@
 import fc from 'fast-check';
-import { createHistogram, encodeHistogram, recordMs } from '../../worker/metrics/histogram';
-import { Counts, Entries, readEncoded } from '../../cli/merge/counts';
+import { createHistogram, recordMs } from '../../worker/metrics/histogram';
+import { latencies, mergedAsReported } from '../helpers/histograms';
 import { meanOf } from '../../cli/report/mean';
 
 /** The report's mean must be hdr-histogram-js's own `mean`, bit for bit: report.json does not change. */
 describe('the report mean', () => {
-  const latencies = fc.array(fc.oneof(fc.double({ min: 0, max: 5, noNaN: true }), fc.double({ min: 5, max: 60_000, noNaN: true }), fc.constant(3_600_000 * 2)), { minLength: 0, maxLength: 300 });
 
   it('equals h.mean on histograms recorded directly, counts included', () => {
     fc.assert(
@@ -22,15 +21,7 @@ describe('the report mean', () => {
   it('equals h.mean on histograms merged as the report merges them (Counts.toHistogram)', () => {
     fc.assert(
       fc.property(fc.array(latencies, { minLength: 1, maxLength: 6 }), (parts) => {
-        const counts = new Counts();
-        const entries = new Entries();
-        for (const values of parts) {
-          const h = createHistogram();
-          for (const v of values) recordMs(h, v);
-          readEncoded(encodeHistogram(h), entries);
-          counts.add(entries);
-        }
-        const merged = counts.toHistogram();
+        const merged = mergedAsReported(parts);
         expect(Object.is(meanOf(merged), merged.mean)).toBe(true);
       }),
       { numRuns: 150 },

@@ -30,8 +30,10 @@ async function runShare(config: Omit<ScenarioConfig, 'name'>, workers = 1, index
   const cut = new AbortController();
   const scenario = defineScenario({ name: 't', ...config });
   const share = splitLoad(scenario.load, workers)[index];
-  const engine = new Engine({ scenario, share: share.load, identity: { first: 100 * index, count: share.identities }, seed: 7, runtime: runtime(recorder, cut), graceMs, cut: () => cut.abort() });
+  const rt = { ...runtime(recorder, cut), ...(config.target === undefined ? {} : { target: config.target }) };
+  const engine = new Engine({ scenario, share: share.load, identity: { first: 100 * index, count: share.identities }, seed: 7, runtime: rt, graceMs, cut: () => cut.abort() });
   const result = await engine.run();
+  await rt.dispatcher.destroy();
   return { result, snapshot: recorder.cut(health, true), engine };
 }
 
@@ -216,21 +218,13 @@ describe('Engine, closed model', () => {
       requests++;
       res.end('ok');
     });
-    const recorder = new Recorder(0);
-    const cut = new AbortController();
-    const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => undefined, recorder });
-    const scenario = defineScenario({
-      name: 't',
+    const { snapshot } = await runShare({
+      target: server.url,
       load: { users: 5, duration: '400ms' },
       async user(u: User) {
         await u.http.get('/');
       },
     });
-    const rt = { ...runtime(recorder, cut), target: server.url, dispatcher };
-    const engine = new Engine({ scenario, share: splitLoad(scenario.load, 1)[0].load, identity: { first: 0, count: 5 }, seed: 1, runtime: rt, graceMs: 1000, cut: () => cut.abort() });
-    await engine.run();
-    const snapshot = recorder.cut(health, true);
-    await dispatcher.destroy();
     await server.close();
     expect(requests).toBeGreaterThan(50);
     expect(snapshot.ops).toBe(requests);

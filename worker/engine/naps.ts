@@ -1,5 +1,6 @@
 import { StopError } from '../protocols/errors';
 import { onAbort } from './abort';
+import { TIMER_MAX_MS } from '../scenario/limits';
 
 /**
  * Users' thinks (`u.think`), many per worker, on few timers: thinks that wake in the same
@@ -47,16 +48,21 @@ export function nap(signal: AbortSignal, ms: number): Promise<void> {
     });
     // Node's timers count whole milliseconds from their own clock: ask for one more, and the
     // wake-up re-checks the clock, so that no think ends before its time.
-    wake.timer = setTimeout(fire, Math.max(1, due - now + 1), s, due, wake);
+    wake.timer = setTimeout(fire, delay(due - now), s, due, wake);
     s.byDue.set(due, (w = wake));
   }
   return w.promise;
 }
 
+/** A timer's delay for `left` ms: one more (whole ms), at most what Node's timers take (longer ones wake again). */
+function delay(left: number): number {
+  return Math.min(TIMER_MAX_MS, Math.max(1, Math.ceil(left) + 1));
+}
+
 function fire(s: Sleepers, due: number, w: Wake): void {
   const left = due - performance.now();
   if (left > 0) {
-    w.timer = setTimeout(fire, Math.ceil(left) + 1, s, due, w);
+    w.timer = setTimeout(fire, delay(left), s, due, w);
     return;
   }
   s.byDue.delete(due);

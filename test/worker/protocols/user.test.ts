@@ -188,6 +188,30 @@ describe('u.think: many users, few timers', () => {
     expect(timers()).toBeLessThanOrEqual(before);
   });
 
+  test('a think longer than a Node timer can wait (25 days) waits on one timer: no overflow to 1 ms, no wake-up loop', async () => {
+    rt = createTestRuntime();
+    const armed: number[] = [];
+    const real = global.setTimeout;
+    const spy = jest.spyOn(global, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      armed.push(ms ?? 0);
+      return real(fn, ms, ...args);
+    }) as typeof setTimeout);
+    let settled = false;
+    let waiting: Promise<unknown>;
+    try {
+      waiting = rt.user().think(1e9).then(() => (settled = true), (e: unknown) => e);
+      await new Promise((r) => real(r, 50));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(settled).toBe(false);
+    // One timer, within what Node's timers take (2^31 - 1 ms); a longer one fires after 1 ms, again and again.
+    expect(armed).toHaveLength(1);
+    expect(armed[0]).toBeLessThanOrEqual(2 ** 31 - 1);
+    rt.controller.abort();
+    expect(await waiting!).toBeInstanceOf(StopError);
+  });
+
   test('a stop rejects every pending think of the run, whatever its wake time, and leaves no timer', async () => {
     rt = createTestRuntime();
     const before = timers();

@@ -6,11 +6,9 @@
 // (`node --enable-source-maps dist/worker.js …` gives stack traces in the sources), and without
 // what a worker never runs:
 // - undici: only its dispatchers (worker-shims/undici.mjs), not fetch/WebSocket/caches/mocks;
-// - hdr-histogram-js: no WebAssembly histograms (worker-shims/hdr-wasm.js: the embedded wasm and
-//   @assemblyscript/loader), no pako (worker-shims/pako.js: node's zlib, which hdr-histogram-js
-//   uses anyway), its `eval('require("zlib")…')` made a plain require (a direct eval keeps
-//   esbuild from minifying any name in the bundle), and its HistogramLogWriter (which loads ICU)
-//   loaded on first use;
+// - hdr-histogram-js: no WebAssembly histograms, its eval of zlib a plain require, its
+//   HistogramLogWriter (which loads ICU) loaded on first use (hdr-lean.js), and no pako
+//   (worker-shims/pako.js: node's zlib, which hdr-histogram-js uses anyway);
 // - socket.io-client, engine.io-client, socket.io-parser: their own production builds
 //   (build/esm, the same code less the `debug` logging) instead of the debug builds Node gets;
 // - the AWS SDK's default credential chain (@aws-sdk/credential-provider-node: profiles, ini
@@ -21,7 +19,7 @@
 const path = require('node:path');
 const fs = require('node:fs');
 
-const SHIMS = path.join(__dirname, 'worker-shims');
+const { SHIMS, hdrDirOf, leanHdrSources } = require('./hdr-lean');
 
 /** Bare imports resolved to a shim file, wherever they come from in the worker's graph. */
 const SHIMMED = {
@@ -32,11 +30,6 @@ const SHIMMED = {
 
 /** Packages whose production build (no `debug`) replaces the `node` export condition's debug build. */
 const PRODUCTION_BUILDS = ['socket.io-client', 'engine.io-client', 'socket.io-parser'];
-
-/** hdr-histogram-js's one direct eval, and the plain require it becomes. */
-const HDR_EVAL = /eval\('require\("zlib"\)\.(deflateSync|inflateSync)'\)/g;
-/** hdr-histogram-js's index.js: loading HistogramLogWriter, and exporting it. */
-const HDR_LOG_WRITER = /const HistogramLogWriter_1 = require\("\.\/HistogramLogWriter"\);\s*exports\.HistogramLogWriter = HistogramLogWriter_1\.default;/;
 
 function escape(s) {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -57,25 +50,7 @@ function leanWorker(root) {
       });
       const production = new RegExp(`^(${PRODUCTION_BUILDS.map(escape).join('|')})$`);
       build.onResolve({ filter: production }, (args) => ({ path: path.join(modules, args.path, 'build', 'esm', 'index.js') }));
-      // hdr-histogram-js requires './wasm' from its dist folder (and '../wasm' from nowhere else).
-      build.onResolve({ filter: /^\.\/wasm$/ }, (args) =>
-        args.importer.startsWith(path.join(modules, 'hdr-histogram-js') + path.sep) ? { path: path.join(SHIMS, 'hdr-wasm.js') } : undefined,
-      );
-      // HistogramLogWriter makes an Intl.NumberFormat when loaded: the process's first Intl call,
-      // which loads ICU's locale data (~15-20 ms of every worker's start). A worker never writes
-      // histogram logs: the export stays, loaded on first use.
-      build.onLoad({ filter: /hdr-histogram-js[\\/]dist[\\/]index\.js$/ }, async (args) => {
-        const source = await fs.promises.readFile(args.path, 'utf8');
-        const contents = source.replace(HDR_LOG_WRITER, 'Object.defineProperty(exports, "HistogramLogWriter", { enumerable: true, get: () => require("./HistogramLogWriter").default });');
-        if (contents === source) throw new Error(`${args.path}: the HistogramLogWriter export was not found; check worker-bundle.js against this hdr-histogram-js`);
-        return { contents, loader: 'js' };
-      });
-      build.onLoad({ filter: /hdr-histogram-js[\\/]dist[\\/]JsHistogram\.encoding\.js$/ }, async (args) => {
-        const source = await fs.promises.readFile(args.path, 'utf8');
-        const contents = source.replace(HDR_EVAL, 'require("zlib").$1');
-        if (contents === source) throw new Error(`${args.path}: the eval of require("zlib") was not found; check worker-bundle.js against this hdr-histogram-js`);
-        return { contents, loader: 'js' };
-      });
+      leanHdrSources(build, hdrDirOf(root));
     },
   };
 }

@@ -57,7 +57,7 @@ export class HttpDispatcher {
     const base = buildConnector({});
     const { recorder } = p;
     const connect: buildConnector.connector = (options, callback) =>
-      base({ ...options, localAddress: p.sourceAddress() ?? options.localAddress }, (err, socket) => {
+      base(withSource(options, p.sourceAddress()), (err, socket) => {
         if (err === null) {
           recorder.connectionOpened();
           recorder.count('http.connections');
@@ -173,6 +173,11 @@ class OriginPool {
     handler.slot = slot;
     slot.client.dispatch(opts, handler);
   }
+}
+
+/** `options` with `localAddress` when one is picked (no undefined key: see ws/config.ts). */
+function withSource(options: buildConnector.Options, localAddress: string | undefined): buildConnector.Options {
+  return localAddress === undefined ? options : { ...options, localAddress };
 }
 
 /** The worker's dispatcher (see HttpDispatcher). */

@@ -445,6 +445,26 @@ describe('u.http: connections and bytes equal what the server counted', () => {
     }
   });
 
+  test('connections leave from the source addresses the worker picks (--source-ips), as the server sees them', async () => {
+    const remotes: string[] = [];
+    const server = await startHttpServer((req, res) => {
+      remotes.push(req.socket.remoteAddress ?? '');
+      res.end('ok');
+    });
+    rt = createTestRuntime({ target: server.url });
+    const picks = ['127.0.0.4', '127.0.0.5'];
+    let next = 0;
+    const dispatcher = createHttpDispatcher({ connections: null, sourceAddress: () => picks[next++ % picks.length], recorder: rt.recorder });
+    const runtime: Runtime = { ...rt.runtime, dispatcher };
+    try {
+      await Promise.all([1, 2].map((id) => new VirtualUser(id, runtime, 1, 0).http.get('/')));
+      expect(server.accepted).toBe(2);
+      expect(remotes.sort()).toEqual(['127.0.0.4', '127.0.0.5']);
+    } finally {
+      await dispatcher.destroy();
+    }
+  });
+
   test('after destroy(), a request fails at once with a code and no connection is opened', async () => {
     const server = await startHttpServer((_req, res) => res.end('ok'));
     rt = createTestRuntime({ target: server.url });

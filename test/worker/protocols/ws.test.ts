@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { VirtualUser } from '../../../worker/engine/user';
 import { LoadError, StopError } from '../../../worker/protocols/errors';
 import type { WsMessage } from '../../../worker/protocols/ws';
 import { createTestRuntime, latency, metricNames, type TestRuntime } from '../../helpers/runtime';
@@ -27,6 +28,19 @@ afterEach(async () => {
 });
 
 describe('u.ws against a well-behaved server', () => {
+  test('a connection leaves from the source address the worker picks (--source-ips), as the server sees it', async () => {
+    const remotes: string[] = [];
+    const server = await startWsServer({ onConnection: (_ws, req) => remotes.push(req.socket.remoteAddress ?? '') });
+    rt = createTestRuntime({ target: server.url });
+    const picks = ['127.0.0.2', '127.0.0.3'];
+    let next = 0;
+    const runtime = { ...rt.runtime, sourceAddress: () => picks[next++ % picks.length] };
+    for (const id of [1, 2, 3]) await new VirtualUser(id, runtime, 1, 0).ws.connect();
+    await server.acceptedAtLeast(3);
+    for (let i = 0; i < 100 && remotes.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(remotes).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.2']);
+  });
+
   test('connect is timed as ws.connect and counted as an open connection', async () => {
     const server = await startWsServer();
     rt = createTestRuntime({ target: server.url });

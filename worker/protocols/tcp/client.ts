@@ -129,7 +129,11 @@ export function createTcpClient(scope: UserScope): TcpClient {
       return Promise.reject(scope.fail(err, `tcp connect ${where}`));
     }
     const timeoutMs = options.timeout === undefined ? rt.timeoutMs : (parseDuration(options.timeout) ?? rt.timeoutMs);
-    const socket = net.connect({ host: t.host, port: t.port, localAddress: rt.sourceAddress(), noDelay: options.noDelay ?? true });
+    const connectOptions: net.NetConnectOpts = { host: t.host, port: t.port, noDelay: options.noDelay ?? true };
+    // Only when there is one (see ws/config.ts: an undefined key is not free).
+    const localAddress = rt.sourceAddress();
+    if (localAddress !== undefined) connectOptions.localAddress = localAddress;
+    const socket = net.connect(connectOptions);
     return new Dial(socket, scope, where, options.framing, timeoutMs).promise;
   }
   return { connect } as TcpClient;

@@ -19,6 +19,12 @@ export interface HttpDispatcherProps {
  */
 export interface SlotHandler extends Dispatcher.DispatchHandler {
   slot: Slot | undefined;
+  /**
+   * True once the request has ended without being sent (its deadline passed while it waited for
+   * a connection): the pool drops it instead of handing it a connection, whose socket undici
+   * would close to abort it.
+   */
+  readonly cancelled: boolean;
 }
 
 /**
@@ -135,13 +141,14 @@ class OriginPool {
   free(slot: Slot): void {
     slot.busy = false;
     if (slot.client.destroyed) return;
-    if (this.waitingHead < this.waiting.length) {
+    while (this.waitingHead < this.waiting.length) {
       const next = this.waiting[this.waitingHead];
       this.waiting[this.waitingHead++] = undefined!;
       if (this.waitingHead === this.waiting.length) {
         this.waiting = [];
         this.waitingHead = 0;
       }
+      if (next[1].cancelled) continue;
       this.send(slot, next[0], next[1]);
       return;
     }

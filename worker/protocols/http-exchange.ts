@@ -56,6 +56,11 @@ export class Exchange extends Deadline implements SlotHandler {
     arm(this, timeoutMs);
   }
 
+  /** Ended before it was sent: failed by its deadline while waiting for a connection (http-dispatcher.ts). */
+  get cancelled(): boolean {
+    return this.done && this.slot === undefined;
+  }
+
   onConnect(abort: (err?: Error) => void): void {
     if (this.abortWith !== undefined) return abort(this.abortWith);
     this.abort = abort;

@@ -465,6 +465,38 @@ describe('u.http: connections and bytes equal what the server counted', () => {
     }
   });
 
+  test('a request still waiting for a connection when its timeout passes fails ETIMEDOUT and never reaches the server', async () => {
+    const seen: string[] = [];
+    const server = await startHttpServer((req, res) => {
+      seen.push(req.url ?? '');
+      setTimeout(() => res.end('ok'), 400);
+    });
+    rt = createTestRuntime({ target: server.url });
+    const dispatcher = createHttpDispatcher({ connections: 1, sourceAddress: () => undefined, recorder: rt.recorder });
+    const runtime: Runtime = { ...rt.runtime, dispatcher };
+    try {
+      const first = new VirtualUser(1, runtime, 1, 0).http.get('/first');
+      const t0 = performance.now();
+      const waited = await new VirtualUser(2, runtime, 1, 0).http.get('/second', { timeout: '100ms' }).catch((e: unknown) => e);
+      expect((waited as LoadError).code).toBe('ETIMEDOUT');
+      expect(performance.now() - t0).toBeLessThan(350);
+      expect((await first).status).toBe(200);
+      // The connection freed by /first is handed to the expired request, which undici drops before writing it.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(seen).toEqual(['/first']);
+      expect(server.accepted).toBe(1);
+      const snap = rt.snapshot();
+      expect(snap.ops).toBe(2);
+      expect(snap.errors).toEqual({ ETIMEDOUT: 1 });
+      // And the connection serves the next request.
+      expect((await new VirtualUser(3, runtime, 1, 0).http.get('/third')).status).toBe(200);
+      expect(seen).toEqual(['/first', '/third']);
+      expect(server.accepted).toBe(1);
+    } finally {
+      await dispatcher.destroy();
+    }
+  });
+
   test('after destroy(), a request fails at once with a code and no connection is opened', async () => {
     const server = await startHttpServer((_req, res) => res.end('ok'));
     rt = createTestRuntime({ target: server.url });

@@ -131,7 +131,8 @@ describe('--open', () => {
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(bin);
     const seen = path.join(dir, 'seen');
-    fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${seen}'\n`, { mode: 0o755 });
+    // Written aside and renamed: the test never reads a file the script has created but not yet filled.
+    fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${seen}.part' && mv '${seen}.part' '${seen}'\n`, { mode: 0o755 });
     const envPath = [path.join(dir, 'nothing-here'), bin].join(path.delimiter);
     expect(opener({ platform: 'linux', envPath })).toEqual({ cmd: path.join(bin, 'xdg-open'), args: [] });
     expect(opener({ platform: 'darwin', envPath })).toBeUndefined();

@@ -81,7 +81,7 @@ export class HttpDispatcher {
    */
   dispatch(opts: Dispatcher.DispatchOptions, handler: SlotHandler, pin: Slot | undefined): void {
     if (this.closed) {
-      handler.onError!(Object.assign(new Error('the HTTP dispatcher is closed'), { code: 'UND_ERR_DESTROYED' }));
+      handler.onError!(closedError());
       return;
     }
     const origin = String(opts.origin);
@@ -162,7 +162,7 @@ class OriginPool {
     const waiting = this.waiting.slice(this.waitingHead);
     this.waiting = [];
     this.waitingHead = 0;
-    for (const [, h] of waiting) h.onError!(Object.assign(new Error('the HTTP dispatcher is closed'), { code: 'UND_ERR_DESTROYED' }));
+    for (const [, h] of waiting) h.onError!(closedError());
     await Promise.all(this.slots.map((s) => (destroy ? s.client.destroy() : s.client.close()).catch(() => undefined)));
   }
 
@@ -180,6 +180,11 @@ class OriginPool {
     handler.slot = slot;
     slot.client.dispatch(opts, handler);
   }
+}
+
+/** What a request gets once the dispatcher is closed or destroyed. */
+function closedError(): Error {
+  return Object.assign(new Error('the HTTP dispatcher is closed'), { code: 'UND_ERR_DESTROYED' });
 }
 
 /** `options` with `localAddress` when one is picked (no undefined key: see ws/config.ts). */

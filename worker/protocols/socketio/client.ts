@@ -5,21 +5,15 @@ import type { UserScope } from '../../engine/scope';
 import { Connection } from './connection';
 import { Opening } from './opening';
 import type { SocketIoClient, SocketIoConnection, SocketIoConnectOptions } from './types';
+import { prefixedNames } from '../../metrics/names';
 
 const INBOX_DEFAULT = 100;
 
-/** `socketio <origin><namespace>` labels, one string per target (bounded: targets are the scenario's). */
-const LABELS_MAX = 256;
-const labels = new Map<string, string>();
+/** `socketio <origin><namespace>` labels, one string per target. */
+const labels = prefixedNames('socketio ', 256);
 
 function labelOf(origin: string, namespace: string): string {
-  const key = `${origin}${namespace}`;
-  let label = labels.get(key);
-  if (label === undefined) {
-    label = `socketio ${key}`;
-    if (labels.size < LABELS_MAX) labels.set(key, label);
-  }
-  return label;
+  return labels(`${origin}${namespace}`);
 }
 
 const ORIGIN_SCHEMES: Record<string, string> = { 'http:': 'http:', 'ws:': 'http:', 'https:': 'https:', 'wss:': 'https:' };

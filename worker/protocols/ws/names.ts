@@ -1,14 +1,8 @@
-/** `ws.<name>` metric names, made once per name (bounded: names are the scenario's). */
-const NAMES_MAX = 1000;
-const metricNames = new Map<string, string>();
+import { prefixedNames } from '../../metrics/names';
 
-/** The metric of a wait named `name` (`undefined`: `ws.reply`). */
+const named = prefixedNames('ws.');
+
+/** The metric of a wait named `name` (`undefined`: `ws.reply`), made once per name. */
 export function waitMetric(name: string | undefined): string {
-  if (name === undefined) return 'ws.reply';
-  let metric = metricNames.get(name);
-  if (metric === undefined) {
-    metric = `ws.${name}`;
-    if (metricNames.size < NAMES_MAX) metricNames.set(name, metric);
-  }
-  return metric;
+  return name === undefined ? 'ws.reply' : named(name);
 }
